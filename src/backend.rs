@@ -1,0 +1,1 @@
+//! Backends. (Being written.)

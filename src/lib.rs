@@ -1,0 +1,16 @@
+//! calico-bgp-wizard: switch a Calico cluster to BGP with route reflectors that peer a top-of-rack
+//! switch, safely and step by step, then keep showing whether every BGP session is up.
+//!
+//! Data flows one way (see `../shared/STYLE.md`): the pure core (`domain`, `plan`, `status::model`)
+//! knows nothing of tokio, kube or the terminal; `app` turns messages into commands; `worker` runs
+//! commands against a backend (the embedded demo cluster here, a real cluster later); `tui` draws.
+
+pub mod app;
+pub mod backend;
+pub mod cli;
+pub mod demo;
+pub mod domain;
+pub mod plan;
+pub mod status;
+pub mod tui;
+pub mod worker;

@@ -1,0 +1,1 @@
+//! The switch side of the peering, rendered for each vendor. (Being written.)
