@@ -14,3 +14,18 @@ pub mod plan;
 pub mod status;
 pub mod tui;
 pub mod worker;
+
+/// Assert an insta snapshot stored in the top-level `snapshots/` folder, named `$name`
+/// (names are global: prefix them with the area, e.g. `plan_demo_v1`). Only for tests.
+#[macro_export]
+macro_rules! assert_snap {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
