@@ -11,6 +11,7 @@ pub mod cli;
 pub mod demo;
 pub mod domain;
 pub mod plan;
+pub mod run;
 pub mod status;
 pub mod tui;
 pub mod worker;

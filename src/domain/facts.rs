@@ -250,11 +250,8 @@ pub fn node_facts(obj: &Value) -> Option<NodeFacts> {
     let name = meta.get("name")?.as_str()?.to_string();
     let labels = map_of(meta.get("labels"));
     let ann = map_of(meta.get("annotations"));
-    let mut roles: Vec<String> = labels
-        .keys()
-        .filter_map(|k| k.strip_prefix("node-role.kubernetes.io/"))
-        .map(str::to_string)
-        .collect();
+    let mut roles: Vec<String> =
+        labels.keys().filter_map(|k| k.strip_prefix("node-role.kubernetes.io/")).map(str::to_string).collect();
     roles.sort();
     let internal_ip = obj
         .pointer("/status/addresses")

@@ -133,12 +133,12 @@ impl std::fmt::Display for ObjectRef {
 
 /// Where the objects came from: shown on the Detect screen.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct ClusterMeta {
     pub context: String,
     pub server: String,
     pub kubernetes_version: String,
     /// Service CIDRs when they can be learned (kube-apiserver flags, kubeadm ClusterConfiguration).
-    #[serde(default)]
     pub service_cidrs: Vec<String>,
 }
 
@@ -159,6 +159,22 @@ impl ObjectSet {
         let r = ObjectRef::of(&obj)?;
         self.objects.insert(r.clone(), obj);
         Some(r)
+    }
+
+    /// Multi-document YAML as in `assets/demo-cluster.yaml` and `tests/fixtures/`: an optional
+    /// `kind: ClusterMeta` document (context, server, kubernetesVersion, serviceCidrs), then
+    /// objects. An object without a name, or of a kind the wizard does not know, is an error.
+    pub fn from_yaml(text: &str) -> Result<ObjectSet, String> {
+        let mut set = ObjectSet::default();
+        for obj in parse_yaml_objects(text)? {
+            if obj.get("kind").and_then(Value::as_str) == Some("ClusterMeta") {
+                set.meta = serde_json::from_value(obj).map_err(|e| format!("ClusterMeta: {e}"))?;
+            } else if set.insert(obj.clone()).is_none() {
+                let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("(no kind)");
+                return Err(format!("an object of kind '{kind}' has no name or is of a kind the wizard does not know"));
+            }
+        }
+        Ok(set)
     }
 
     pub fn get(&self, r: &ObjectRef) -> Option<&Value> {
@@ -242,7 +258,10 @@ mod tests {
 
     #[test]
     fn parses_multi_doc_yaml() {
-        let objs = parse_yaml_objects("kind: Node\nmetadata: {name: a}\n---\nkind: List\nitems:\n- kind: Node\n  metadata: {name: b}\n").unwrap();
+        let objs = parse_yaml_objects(
+            "kind: Node\nmetadata: {name: a}\n---\nkind: List\nitems:\n- kind: Node\n  metadata: {name: b}\n",
+        )
+        .unwrap();
         assert_eq!(objs.len(), 2);
         assert_eq!(ObjectRef::of(&objs[1]).unwrap().name, "b");
     }

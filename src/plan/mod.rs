@@ -11,6 +11,7 @@
 pub mod build;
 pub mod render;
 pub mod switch;
+pub mod verify;
 
 use std::net::IpAddr;
 
@@ -89,9 +90,9 @@ impl Change {
     /// The operation that puts the object back as it was.
     pub fn undo(&self) -> UndoOp {
         match (&self.op, &self.before) {
+            (Op::Restart, _) => UndoOp::Restart,
             (Op::Create, _) | (_, None) => UndoOp::Delete,
             (Op::MergePatch(p), Some(b)) => UndoOp::MergePatch(inverse_merge_patch(b, p)),
-            (Op::Restart, Some(_)) => UndoOp::Restart,
         }
     }
 }

@@ -2,3 +2,4 @@
 //! simulation here; BIRD sockets and CalicoNodeStatus objects later).
 
 pub mod model;
+pub mod table;

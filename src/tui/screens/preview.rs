@@ -1,0 +1,124 @@
+//! Screen 5: every change in apply order, with its reason, verification and undo, as a coloured
+//! diff against the object as it is now; the switch's side for a chosen vendor; notes and the
+//! route an outside client needs. Nothing has been written yet.
+//!
+//! ```text
+//!  STEPS                    │ Changes │ Switch: Cisco IOS │ Notes
+//!  > 1 Create the peers…    │ why: they select no node yet, so nothing changes
+//!    2 Make k8s-1 a RR      │ + apiVersion: crd.projectcalico.org/v1
+//! ```
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Tabs, Wrap};
+
+use crate::app::{App, PreviewTab};
+use crate::plan::render::{DiffTag, change_diff};
+use crate::plan::switch;
+use crate::tui::theme::Theme;
+use crate::tui::widgets;
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
+    let pv = &app.preview;
+    let [main, status_line] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    let Some(plan) = &pv.plan else {
+        let mut lines = vec![Line::from("No plan: fix these first (esc goes back):")];
+        lines.extend(widgets::finding_lines(&pv.blocked, t));
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), main);
+        return;
+    };
+    let left_w = (area.width / 3).clamp(20, 34);
+    let [left, right] = Layout::horizontal([Constraint::Length(left_w), Constraint::Min(10)]).areas(main);
+    let items: Vec<ListItem> = if plan.is_empty() {
+        vec![ListItem::new("(nothing to do)")]
+    } else {
+        plan.steps.iter().enumerate().map(|(i, s)| ListItem::new(format!("{} {}", i + 1, s.title))).collect()
+    };
+    let list = List::new(items)
+        .block(Block::default().borders(Borders::RIGHT).title(format!(" {} steps ", plan.steps.len())))
+        .highlight_style(t.selected());
+    let mut st = ListState::default().with_selected((!plan.is_empty()).then_some(pv.selected));
+    f.render_stateful_widget(list, left, &mut st);
+
+    let [tabs_area, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(right);
+    let tab_titles =
+        vec!["Changes".to_string(), format!("Switch: {}", pv.vendor.label()), "Notes & client route".to_string()];
+    let selected = match pv.tab {
+        PreviewTab::Changes => 0,
+        PreviewTab::Switch => 1,
+        PreviewTab::Notes => 2,
+    };
+    f.render_widget(Tabs::new(tab_titles).select(selected).highlight_style(t.selected()), tabs_area);
+
+    let lines: Vec<Line> = match pv.tab {
+        PreviewTab::Changes => match plan.steps.get(pv.selected) {
+            None => plan.notes.iter().map(|n| Line::from(n.as_str())).collect(),
+            Some(step) => {
+                let mut l = vec![
+                    Line::from(Span::styled(step.title.as_str(), t.title())),
+                    Line::from(vec![Span::styled("why   ", t.key()), Span::raw(step.why.as_str())]),
+                    Line::from(vec![Span::styled("undo  ", t.key()), Span::raw(step.undo.as_str())]),
+                ];
+                for v in &step.verify {
+                    l.push(Line::from(vec![Span::styled("check ", t.key()), Span::raw(verification_text(v))]));
+                }
+                for c in &step.changes {
+                    l.push(Line::from(Span::styled(format!("── {} ──", c.object), t.dim())));
+                    for d in change_diff(c) {
+                        let (mark, style) = match d.tag {
+                            DiffTag::Same => (" ", ratatui::style::Style::default()),
+                            DiffTag::Added => ("+", t.added()),
+                            DiffTag::Removed => ("-", t.removed()),
+                        };
+                        l.push(Line::from(Span::styled(format!("{mark} {}", d.text), style)));
+                    }
+                }
+                l
+            }
+        },
+        PreviewTab::Switch => match &app.facts {
+            Some(facts) => {
+                let cfg = switch::render(pv.vendor, &switch::switch_params(plan, facts));
+                let mut l: Vec<Line> = cfg.config.lines().map(|s| Line::from(s.to_string())).collect();
+                l.push(Line::from(Span::styled("Check on the switch:", t.key())));
+                l.extend(cfg.verify_commands.iter().map(|c| Line::from(format!("  {c}"))));
+                l.extend(cfg.notes.iter().map(|n| Line::from(Span::styled(format!("note: {n}"), t.dim()))));
+                l
+            }
+            None => Vec::new(),
+        },
+        PreviewTab::Notes => {
+            let mut l = vec![Line::from(Span::styled("An outside Linux client reaches the pods with:", t.key()))];
+            l.push(Line::from(format!("  {}", plan.client_route)));
+            l.push(Line::from(""));
+            l.extend(plan.notes.iter().map(|n| Line::from(format!("• {n}"))));
+            l
+        }
+    };
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((pv.scroll, 0)), body);
+
+    let status = match (&pv.write_dir, &pv.written) {
+        (Some(d), _) => widgets::field_line("Write plan to dir", d, true, 30, t),
+        (None, Some(Ok(p))) => Line::from(Span::styled(format!("✓ plan written to {p}"), t.ok())),
+        (None, Some(Err(e))) => {
+            Line::from(Span::styled(format!("✗ {e}"), t.severity(crate::domain::findings::Severity::Error)))
+        }
+        (None, None) if plan.is_empty() => Line::from("Nothing to apply: the cluster already looks like the plan."),
+        (None, None) => {
+            Line::from(Span::styled("Nothing is written to the cluster until you press enter and confirm.", t.dim()))
+        }
+    };
+    f.render_widget(Paragraph::new(status), status_line);
+}
+
+pub fn verification_text(v: &crate::plan::Verification) -> String {
+    use crate::plan::Verification;
+    match v {
+        Verification::Fields { object, .. } => format!("read {object} back; every field set must be stored"),
+        Verification::Rollout { object } => format!("wait until every pod of {object} is restarted and ready"),
+        Verification::SessionsEstablished { node, peers } => {
+            format!("wait until {node}'s {} BGP sessions are Established", peers.len())
+        }
+    }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test of calico-bgp-wizard, installing first what the tests need.
+#   sudo bash tests/run-all.sh
+# Needs: tmux (the end-to-end terminal tests). Installed with apt-get when missing (root only).
+# Runs: rustfmt check, clippy (warnings are errors), then every test target with snapshots
+# compared strictly (a missing or changed snapshot fails; nothing is written).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
+if ((${#need[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "tests/run-all.sh: missing ${need[*]}; run as root (sudo) so it can apt-get install them" >&2
+    exit 1
+  fi
+  echo "installing: ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+echo "== rustfmt"
+cargo fmt --all -- --check
+echo "== clippy"
+cargo clippy --all-targets --quiet -- -D warnings
+echo "== tests"
+INSTA_UPDATE=no CI=true cargo test --all-targets --no-fail-fast 2>&1
