@@ -21,6 +21,7 @@ pub enum Action {
     PrevField,
     Suggest,
     NextTab,
+    CalicoctlView,
     NextVendor,
     PrevVendor,
     Write,
@@ -234,7 +235,7 @@ pub const KEYS: &[Binding] = &[
     Binding {
         keys: &[Key::Tab],
         action: Action::NextTab,
-        hint: "tab",
+        hint: "view",
         help: "Switch between changes, switch config and notes",
         scope: Scope::Only(&[Screen::Preview]),
         while_editing: false,
@@ -364,11 +365,14 @@ pub fn lookup(screen: Screen, editing: bool, read_only: bool, ev: &KeyEvent) -> 
         .map(|b| b.action)
 }
 
-/// The footer: `key label` pairs for the bindings with a hint on this screen.
-pub fn footer(screen: Screen, editing: bool, read_only: bool) -> Vec<(String, &'static str)> {
+/// The footer: `key label` pairs for the bindings with a hint on this screen, with the action so
+/// the caller can leave out what is not possible right now. While typing, the quit key that still
+/// works (ctrl-c) is shown.
+pub fn footer(screen: Screen, editing: bool, read_only: bool) -> Vec<(String, &'static str, Action)> {
     KEYS.iter()
-        .filter(|b| b.active(screen, editing, read_only) && !b.hint.is_empty())
-        .map(|b| (b.keys[0].label(), b.hint))
+        .filter(|b| b.active(screen, editing, read_only))
+        .filter(|b| !b.hint.is_empty() || (editing && b.action == Action::Quit))
+        .map(|b| (b.keys[0].label(), if b.hint.is_empty() { "quit" } else { b.hint }, b.action))
         .collect()
 }
 

@@ -140,6 +140,8 @@ pub struct PreviewState {
     pub scroll: u16,
     pub tab: PreviewTab,
     pub vendor: Vendor,
+    /// Show Calico objects as calicoctl does (`projectcalico.org/v3`) instead of the stored diff.
+    pub calicoctl: bool,
     /// Open while the operator types the directory for `w`.
     pub write_dir: Option<TextInput>,
     pub written: Option<Result<String, String>>,
@@ -347,6 +349,7 @@ impl App {
                 scroll: 0,
                 tab: PreviewTab::Changes,
                 vendor: answers.vendor,
+                calicoctl: false,
                 write_dir: None,
                 written: None,
             },
@@ -458,6 +461,32 @@ impl App {
                     || r.info_column().to_lowercase().contains(&f)
             })
             .collect()
+    }
+
+    /// Whether an action can do something right now (the footer shows only those).
+    pub fn available(&self, action: keys::Action) -> bool {
+        use keys::Action as A;
+        let phase = self.apply.as_ref().map(|a| a.phase);
+        match (self.screen, action) {
+            (Screen::Detect, A::Back) => false,
+            (Screen::Detect, A::Next) => self.facts.is_some(),
+            (Screen::Preview, A::Next) => {
+                self.preview.write_dir.is_some() || self.preview.plan.as_ref().is_some_and(|p| !p.is_empty())
+            }
+            (Screen::Preview, A::Write | A::NextVendor | A::NextTab) => self.preview.plan.is_some(),
+            (Screen::Apply, A::Next) => phase == Some(ApplyPhase::Finished),
+            (Screen::Apply, A::Back) => phase == Some(ApplyPhase::RolledBack),
+            (Screen::Apply, A::Pause | A::Abort) => matches!(phase, Some(ApplyPhase::Running | ApplyPhase::Paused)),
+            (Screen::Apply, A::Undo) => {
+                !self.step_in_flight()
+                    && matches!(phase, Some(ApplyPhase::Stopped | ApplyPhase::Finished | ApplyPhase::Paused))
+                    && self
+                        .apply
+                        .as_ref()
+                        .is_some_and(|a| a.runs.iter().any(|r| matches!(r.state, StepState::Done | StepState::Failed)))
+            }
+            _ => true,
+        }
     }
 
     /// Is any step running or verifying right now?

@@ -193,6 +193,11 @@ impl App {
                 self.preview.scroll = 0;
                 Vec::new()
             }
+            Action::CalicoctlView => {
+                self.preview.calicoctl = !self.preview.calicoctl;
+                self.preview.tab = PreviewTab::Changes;
+                Vec::new()
+            }
             Action::NextVendor | Action::PrevVendor => {
                 let all = Vendor::ALL;
                 let i = all.iter().position(|v| *v == self.preview.vendor).unwrap_or(0);
@@ -261,6 +266,7 @@ impl App {
     }
 
     fn back(&mut self) {
+        self.detail_scroll = 0;
         self.screen = match self.screen {
             Screen::Detect => Screen::Detect,
             Screen::Reflectors => Screen::Detect,
@@ -336,6 +342,7 @@ impl App {
                 )];
                 lines.extend(plan.steps.iter().enumerate().map(|(i, s)| format!("  {}. {}", i + 1, s.title)));
                 lines.push("Each step is verified before the next starts; you can pause, abort or undo.".into());
+                lines.push("The switch must already be configured: each reflector waits for its session to it.".into());
                 self.confirm =
                     Some(Confirm { title: "Apply the plan?".into(), lines, on_yes: ConfirmAction::StartApply });
                 Vec::new()
@@ -354,6 +361,7 @@ impl App {
 
     /// Go to the next screen (rules already passed or warnings confirmed).
     fn advance(&mut self) -> Vec<Cmd> {
+        self.detail_scroll = 0;
         self.screen = match self.screen {
             Screen::Detect => {
                 if !self.reflectors.initialised {

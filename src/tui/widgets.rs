@@ -52,12 +52,18 @@ pub fn header(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
 
 /// One line of key hints generated from the key table.
 pub fn footer(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
-    let hints = if app.confirm.is_some() {
+    let hints: Vec<(String, &str)> = if app.confirm.is_some() {
         vec![("y".to_string(), "yes"), ("n".to_string(), "no")]
     } else if app.help {
         vec![("any key".to_string(), "close help")]
+    } else if app.screen == Screen::Status && app.status.filtering {
+        vec![("enter".to_string(), "keep filter"), ("esc".to_string(), "close filter"), ("ctrl-c".to_string(), "quit")]
     } else {
         keys::footer(app.screen, app.editing(), app.read_only())
+            .into_iter()
+            .filter(|(_, _, action)| app.available(*action))
+            .map(|(k, h, _)| (k, h))
+            .collect()
     };
     let mut spans = Vec::new();
     for (k, label) in hints {
@@ -94,18 +100,25 @@ pub fn finding_lines<'a>(findings: &'a [Finding], t: &Theme) -> Vec<Line<'a>> {
         .collect()
 }
 
-/// A bordered panel of findings; says so when there are none.
-pub fn findings_panel(f: &mut Frame, area: Rect, findings: &[Finding], t: &Theme) {
-    let lines = if findings.is_empty() {
+/// A bordered panel of findings, errors first; says so when there are none. `scroll` lines are
+/// skipped (PgUp/PgDn), and the title says when more lie below.
+pub fn findings_panel(f: &mut Frame, area: Rect, findings: &[Finding], scroll: u16, t: &Theme) {
+    let mut sorted: Vec<Finding> = findings.to_vec();
+    sorted.sort_by_key(|x| x.severity);
+    let lines = if sorted.is_empty() {
         vec![Line::from(Span::styled("✓ no problems found", t.ok()))]
     } else {
-        finding_lines(findings, t)
+        finding_lines(&sorted, t)
     };
     let errors = findings.iter().filter(|x| x.is_error()).count();
     let warnings = findings.iter().filter(|x| x.severity == Severity::Warning).count();
-    let title = format!(" Checks: {errors} errors, {warnings} warnings ");
-    let p = Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::default().borders(Borders::TOP).title(title));
-    f.render_widget(p, area);
+    let p = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let total = p.line_count(area.width) as u16;
+    let visible = area.height.saturating_sub(1);
+    let scroll = scroll.min(total.saturating_sub(visible));
+    let more = if total > visible + scroll { " · pgdn: more" } else { "" };
+    let title = format!(" Checks: {errors} errors, {warnings} warnings{more} ");
+    f.render_widget(p.block(Block::default().borders(Borders::TOP).title(title)).scroll((scroll, 0)), area);
 }
 
 /// `label  [value▏]` with the focus shown by style and a cursor mark.

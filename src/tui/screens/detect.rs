@@ -129,6 +129,6 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
     }
     let top_h = (lines.len() as u16).min(area.height.saturating_sub(4).max(area.height / 2));
     let [top, bottom] = Layout::vertical([Constraint::Length(top_h), Constraint::Min(3)]).areas(area);
-    f.render_widget(Paragraph::new(lines).scroll((app.detail_scroll, 0)), top);
-    widgets::findings_panel(f, bottom, &app.preflight, t);
+    f.render_widget(Paragraph::new(lines), top);
+    widgets::findings_panel(f, bottom, &app.preflight, app.detail_scroll, t);
 }

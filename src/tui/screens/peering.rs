@@ -61,5 +61,5 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
         )));
     }
     f.render_widget(Paragraph::new(more).wrap(Wrap { trim: false }), explain_area);
-    widgets::findings_panel(f, findings_area, &findings, t);
+    widgets::findings_panel(f, findings_area, &findings, app.detail_scroll, t);
 }

@@ -21,13 +21,23 @@ use crate::tui::widgets;
 pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
     let Some(facts) = &app.facts else { return };
     let findings = app.screen_findings();
-    let list_h = (facts.pools.len() as u16 + 4).min(area.height / 2).max(4);
-    let [list_area, ctx_area, findings_area] =
-        Layout::vertical([Constraint::Length(list_h), Constraint::Length(2), Constraint::Min(3)]).areas(area);
-    let mut lines = vec![Line::from(Span::styled(
-        "Pods get their IPs from this pool; after the change the switch learns a route for each node's block of it.",
-        t.dim(),
-    ))];
+    let list_h = (facts.pools.len() as u16 + 2).min(area.height / 2).max(3);
+    let [intro, list_area, ctx_area, findings_area] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(list_h),
+        Constraint::Length(2),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+    f.render_widget(
+        Paragraph::new(Span::styled(
+            "Pods get their IPs from this pool; after the change the switch learns a route for each node's block of it.",
+            t.dim(),
+        ))
+        .wrap(Wrap { trim: true }),
+        intro,
+    );
+    let mut lines = Vec::new();
     for (i, p) in facts.pools.iter().enumerate() {
         let sel = app.pool.cursor == i;
         let text = format!(
@@ -82,5 +92,5 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
         t.dim(),
     ))];
     f.render_widget(Paragraph::new(ctx).wrap(Wrap { trim: true }), ctx_area);
-    widgets::findings_panel(f, findings_area, &findings, t);
+    widgets::findings_panel(f, findings_area, &findings, app.detail_scroll, t);
 }

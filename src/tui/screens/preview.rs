@@ -14,7 +14,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Tabs, Wrap};
 
 use crate::app::{App, PreviewTab};
-use crate::plan::render::{DiffTag, change_diff};
+use crate::plan::render::{self, DiffTag, change_diff};
 use crate::plan::switch;
 use crate::tui::theme::Theme;
 use crate::tui::widgets;
@@ -33,7 +33,12 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
     let items: Vec<ListItem> = if plan.is_empty() {
         vec![ListItem::new("(nothing to do)")]
     } else {
-        plan.steps.iter().enumerate().map(|(i, s)| ListItem::new(format!("{} {}", i + 1, s.title))).collect()
+        let w = left_w.saturating_sub(1) as usize;
+        plan.steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ListItem::new(widgets::fit(&format!("{} {}", i + 1, s.title), w)))
+            .collect()
     };
     let list = List::new(items)
         .block(Block::default().borders(Borders::RIGHT).title(format!(" {} steps ", plan.steps.len())))
@@ -64,14 +69,25 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
                     l.push(Line::from(vec![Span::styled("check ", t.key()), Span::raw(verification_text(v))]));
                 }
                 for c in &step.changes {
-                    l.push(Line::from(Span::styled(format!("── {} ──", c.object), t.dim())));
-                    for d in change_diff(c) {
-                        let (mark, style) = match d.tag {
-                            DiffTag::Same => (" ", ratatui::style::Style::default()),
-                            DiffTag::Added => ("+", t.added()),
-                            DiffTag::Removed => ("-", t.removed()),
-                        };
-                        l.push(Line::from(Span::styled(format!("{mark} {}", d.text), style)));
+                    match (&pv.calicoctl, &c.v3) {
+                        (true, Some(v3)) => {
+                            l.push(Line::from(Span::styled(
+                                format!("── {} as calicoctl shows it (projectcalico.org/v3) ──", c.object),
+                                t.dim(),
+                            )));
+                            l.extend(render::object_yaml(v3).lines().map(|x| Line::from(format!("  {x}"))));
+                        }
+                        _ => {
+                            l.push(Line::from(Span::styled(format!("── {} ──", c.object), t.dim())));
+                            for d in change_diff(c) {
+                                let (mark, style) = match d.tag {
+                                    DiffTag::Same => (" ", ratatui::style::Style::default()),
+                                    DiffTag::Added => ("+", t.added()),
+                                    DiffTag::Removed => ("-", t.removed()),
+                                };
+                                l.push(Line::from(Span::styled(format!("{mark} {}", d.text), style)));
+                            }
+                        }
                     }
                 }
                 l
@@ -80,7 +96,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
         PreviewTab::Switch => match &app.facts {
             Some(facts) => {
                 let cfg = switch::render(pv.vendor, &switch::switch_params(plan, facts));
-                let mut l: Vec<Line> = cfg.config.lines().map(|s| Line::from(s.to_string())).collect();
+                let mut l = vec![Line::from(Span::styled(
+                    "Configure this on the switch before applying (w writes it to a file):",
+                    t.key(),
+                ))];
+                l.extend(cfg.config.lines().map(|s| Line::from(s.to_string())));
                 l.push(Line::from(Span::styled("Check on the switch:", t.key())));
                 l.extend(cfg.verify_commands.iter().map(|c| Line::from(format!("  {c}"))));
                 l.extend(cfg.notes.iter().map(|n| Line::from(Span::styled(format!("note: {n}"), t.dim()))));
@@ -89,14 +109,24 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
             None => Vec::new(),
         },
         PreviewTab::Notes => {
-            let mut l = vec![Line::from(Span::styled("An outside Linux client reaches the pods with:", t.key()))];
+            let mut l = vec![
+                Line::from(Span::styled("Before you apply:", t.key())),
+                Line::from(
+                    "• Configure the switch (the Switch view, or the files `w` writes): each reflector is waited on until its session to the switch is Established.",
+                ),
+                Line::from(""),
+                Line::from(Span::styled("An outside Linux client reaches the pods with:", t.key())),
+            ];
             l.push(Line::from(format!("  {}", plan.client_route)));
             l.push(Line::from(""));
             l.extend(plan.notes.iter().map(|n| Line::from(format!("• {n}"))));
             l
         }
     };
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((pv.scroll, 0)), body);
+    // The switch config is not wrapped: a wrapped line would not paste as one command.
+    let p = Paragraph::new(lines).scroll((pv.scroll, 0));
+    let p = if pv.tab == PreviewTab::Switch { p } else { p.wrap(Wrap { trim: false }) };
+    f.render_widget(p, body);
 
     let status = match (&pv.write_dir, &pv.written) {
         (Some(d), _) => widgets::field_line("Write plan to dir", d, true, 30, t),

@@ -25,16 +25,38 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
     let suggested = if form.suggested.is_empty() { "none".to_string() } else { form.suggested.join(", ") };
     f.render_widget(
         Paragraph::new(Line::from(vec![
-            Span::raw(format!("Selected {} · suggested: {} ", form.selected.len(), suggested)),
+            Span::raw(format!("Selected {} · suggested (*): {} ", form.selected.len(), suggested)),
             Span::styled("(s)", t.key()),
         ])),
         intro,
     );
-    let header = Row::new(["", "NODE", "ROLES", "INTERNAL-IP", "CALICO-IPV4", "AS", "ZONE", "RR-ID"]).style(t.dim());
+    // At narrow widths the AS and RR-ID columns appear only when some node has a value there.
+    let wide = area.width >= 100;
+    let show_as = wide || facts.nodes.iter().any(|n| n.asn.is_some());
+    let show_rr = wide || facts.nodes.iter().any(|n| n.rr_cluster_id.is_some());
+    let mut titles = vec!["", "NODE", "ROLES", "INTERNAL-IP", "CALICO-IPV4"];
+    let mut widths = vec![
+        Constraint::Length(3),
+        Constraint::Min(6),
+        Constraint::Length(13),
+        Constraint::Length(15),
+        Constraint::Length(18),
+    ];
+    if show_as {
+        titles.push("AS");
+        widths.push(Constraint::Length(10));
+    }
+    titles.push("ZONE");
+    widths.push(Constraint::Length(8));
+    if show_rr {
+        titles.push("RR-ID");
+        widths.push(Constraint::Length(15));
+    }
+    let header = Row::new(titles).style(t.dim());
     let rows = facts.nodes.iter().map(|n| {
         let mark = if form.selected.contains(&n.name) { "[x]" } else { "[ ]" };
         let sug = if form.suggested.contains(&n.name) { "*" } else { "" };
-        Row::new(vec![
+        let mut cells = vec![
             Cell::from(mark),
             Cell::from(format!("{}{}", n.name, sug)),
             Cell::from(if n.roles.is_empty() { "-".to_string() } else { n.roles.join(",") }),
@@ -45,21 +67,16 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
                     .or_else(|| n.calico_ipv4_invalid.clone())
                     .unwrap_or_else(|| "missing".into()),
             ),
-            Cell::from(n.asn.map(|a| a.to_string()).unwrap_or_else(|| "-".into())),
-            Cell::from(n.zone.clone().unwrap_or_else(|| "-".into())),
-            Cell::from(n.rr_cluster_id.clone().unwrap_or_else(|| "-".into())),
-        ])
+        ];
+        if show_as {
+            cells.push(Cell::from(n.asn.map(|a| a.to_string()).unwrap_or_else(|| "-".into())));
+        }
+        cells.push(Cell::from(n.zone.clone().unwrap_or_else(|| "-".into())));
+        if show_rr {
+            cells.push(Cell::from(n.rr_cluster_id.clone().unwrap_or_else(|| "-".into())));
+        }
+        Row::new(cells)
     });
-    let widths = [
-        Constraint::Length(3),
-        Constraint::Min(6),
-        Constraint::Length(13),
-        Constraint::Length(15),
-        Constraint::Length(18),
-        Constraint::Length(6),
-        Constraint::Length(8),
-        Constraint::Length(10),
-    ];
     let highlight = if form.focus == ReflectorsFocus::Table { t.selected() } else { t.dim() };
     let table = Table::new(rows, widths).header(header).row_highlight_style(highlight);
     let mut state = TableState::default().with_selected(Some(form.cursor));
@@ -73,5 +90,5 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
         )),
     ];
     f.render_widget(Paragraph::new(id_lines).wrap(Wrap { trim: false }), id_area);
-    widgets::findings_panel(f, findings_area, &findings, t);
+    widgets::findings_panel(f, findings_area, &findings, app.detail_scroll, t);
 }

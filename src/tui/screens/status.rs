@@ -54,8 +54,12 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
     f.render_widget(Paragraph::new(filter_line), filter_area);
 
     let rows = app.filtered_peers();
+    // Only the visible window becomes table rows: a 500-node mesh has 250,000 sessions.
+    let visible = table_area.height.saturating_sub(1).max(1) as usize;
+    let selected = s.scroll.min(rows.len().saturating_sub(1));
+    let offset = selected.saturating_sub(visible - 1);
     let header = Row::new(["NODE", "PEER ADDRESS", "PEER TYPE", "STATE", "SINCE", "INFO"]).style(t.dim());
-    let body = rows.iter().map(|r| {
+    let body = rows.iter().skip(offset).take(visible).map(|r| {
         Row::new(vec![
             Cell::from(r.node.clone()),
             Cell::from(r.peer_address.clone()),
@@ -74,6 +78,6 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
         Constraint::Min(8),
     ];
     let table = Table::new(body, widths).header(header).row_highlight_style(t.selected());
-    let mut st = TableState::default().with_selected((!rows.is_empty()).then_some(s.scroll));
+    let mut st = TableState::default().with_selected((!rows.is_empty()).then_some(selected - offset));
     f.render_stateful_widget(table, table_area, &mut st);
 }
