@@ -14,12 +14,20 @@ struct Tmux {
 impl Tmux {
     /// Start the binary with `args` in a detached session of `w`×`h`, in a fresh HOME and cwd.
     fn start(tag: &str, args: &str, w: u16, h: u16) -> Tmux {
+        Tmux::start_env(tag, "", args, w, h)
+    }
+
+    /// As `start`, with extra `NAME=value` words for `env`.
+    fn start_env(tag: &str, env: &str, args: &str, w: u16, h: u16) -> Tmux {
         let dir = tempfile::tempdir().unwrap();
         let name = format!("cbw-{tag}-{}", std::process::id());
         let bin = env!("CARGO_BIN_EXE_calico-bgp-wizard");
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
-        let cmd = format!("env HOME={} TERM=xterm-256color {bin} {args}; echo EXITED $?; sleep 30", home.display());
+        let cmd = format!(
+            "env -u XDG_STATE_HOME -u NO_COLOR -u KUBECONFIG HOME={} TERM=xterm-256color {env} {bin} {args}; echo EXITED $?; sleep 30",
+            home.display()
+        );
         let ok = Command::new("tmux")
             .args(["new-session", "-d", "-s", &name, "-x", &w.to_string(), "-y", &h.to_string(), "-c"])
             .arg(dir.path())
@@ -36,6 +44,12 @@ impl Tmux {
 
     fn screen(&self) -> String {
         let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.name]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The screen with its escape sequences (colours, bold, reverse).
+    fn screen_escapes(&self) -> String {
+        let out = Command::new("tmux").args(["capture-pane", "-p", "-e", "-t", &self.name]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -158,6 +172,32 @@ fn walkthrough_to_all_established() {
     assert!(!s.contains("node-to-node mesh"), "mesh sessions remain:\n{s}");
     t.type_text("q");
     t.wait_for("EXITED 0", 5);
+
+    // Logs went to a file in the state directory, never to the screen.
+    let log = t.cwd().join("home/.local/state/calico-bgp-wizard/logs/calico-bgp-wizard.log");
+    let text = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+    assert!(text.contains("step 1: Create the BGP peers"), "{text}");
+    assert!(text.contains("step 6:"), "{text}");
+}
+
+/// Foreground colour codes (SGR 30–37, 90–97, 38;…) in a captured screen.
+fn has_colour(escaped: &str) -> bool {
+    escaped.split('\x1b').any(|seq| {
+        let Some(params) = seq.strip_prefix('[').and_then(|r| r.split_once('m')).map(|(p, _)| p) else { return false };
+        params.split(';').any(|p| matches!(p.parse::<u32>(), Ok(30..=38 | 90..=97)))
+    })
+}
+
+#[test]
+fn no_color_is_honoured() {
+    let coloured = Tmux::start("color", "--demo", 80, 24);
+    coloured.wait_for("172.27.208.0/22", 20);
+    assert!(has_colour(&coloured.screen_escapes()), "colours expected without NO_COLOR");
+    let plain = Tmux::start_env("nocolor", "NO_COLOR=1", "--demo", 80, 24);
+    plain.wait_for("172.27.208.0/22", 20);
+    let esc = plain.screen_escapes();
+    assert!(!has_colour(&esc), "NO_COLOR set, yet colours were drawn:\n{esc:?}");
+    assert!(esc.contains("\x1b["), "bold/reverse still mark the current screen");
 }
 
 #[test]
