@@ -92,7 +92,17 @@ async fn status(g: &Global, args: StatusArgs) -> Result<i32> {
         StatusFormat::Json => table::format_json(&rows),
     };
     std::io::stdout().write_all(out.as_bytes())?;
-    Ok(if rows.iter().all(|r| r.is_established()) && !rows.is_empty() { 0 } else { 1 })
+    // No session at all is not healthy either: BIRD down, or no peer configured.
+    if rows.is_empty() {
+        eprintln!("no BGP sessions found");
+        return Ok(1);
+    }
+    let down = rows.iter().filter(|r| !r.is_established()).count();
+    if down > 0 {
+        eprintln!("{down} of {} BGP sessions are not Established", rows.len());
+        return Ok(1);
+    }
+    Ok(0)
 }
 
 async fn plan_cmd(g: &Global, a: PlanArgs) -> Result<i32> {
@@ -103,7 +113,14 @@ async fn plan_cmd(g: &Global, a: PlanArgs) -> Result<i32> {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .map_err(|e| eyre!("cannot read the password file '{}': {e}", p.display()))?;
-            Password(text.lines().next().unwrap_or("").to_string())
+            let first = text.lines().next().unwrap_or("").to_string();
+            if first.is_empty() {
+                return Err(eyre!(
+                    "the password file '{}' is empty (its first line is the password); leave out --password-file for no password",
+                    p.display()
+                ));
+            }
+            Password(first)
         }
         None => Password::default(),
     };

@@ -213,11 +213,20 @@ fn undo_verb(op: &UndoOp) -> &'static str {
 
 /// Write the plan's files under `dir` (created; refused when it exists and is not empty).
 pub async fn write_plan(dir: &str, files: &[crate::plan::render::PlanFile]) -> Result<String, String> {
+    if dir.trim().is_empty() {
+        return Err("no directory given: name a new directory for the plan, e.g. calico-bgp-plan".into());
+    }
     let root = std::path::Path::new(dir);
-    if let Ok(mut rd) = tokio::fs::read_dir(root).await
-        && rd.next_entry().await.ok().flatten().is_some()
-    {
-        return Err(format!("'{dir}' exists and is not empty: choose a new directory, so no earlier plan is mixed in"));
+    match tokio::fs::read_dir(root).await {
+        Ok(mut rd) => {
+            if rd.next_entry().await.map_err(|e| format!("cannot read '{dir}': {e}"))?.is_some() {
+                return Err(format!(
+                    "'{dir}' exists and is not empty: choose a new directory, so no earlier plan is mixed in"
+                ));
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot use '{dir}' for the plan: {e}")),
     }
     for f in files {
         let path = root.join(&f.path);

@@ -71,7 +71,7 @@ impl fmt::Display for Finding {
         if let Some(fix) = &self.fix {
             write!(f, "; {fix}")?;
         }
-        Ok(())
+        write!(f, " [{}]", self.rule)
     }
 }
 

@@ -127,8 +127,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
     if facts.pools.is_empty() {
         lines.push(Line::from(format!("{:<12}none", "")));
     }
-    let top_h = (lines.len() as u16).min(area.height.saturating_sub(4).max(area.height / 2));
-    let [top, bottom] = Layout::vertical([Constraint::Length(top_h), Constraint::Min(3)]).areas(area);
-    f.render_widget(Paragraph::new(lines), top);
+    let top = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let needed = top.line_count(area.width).min(u16::MAX as usize) as u16;
+    let top_h = needed.min(area.height.saturating_sub(4).max(area.height / 2));
+    let [top_area, bottom] = Layout::vertical([Constraint::Length(top_h), Constraint::Min(3)]).areas(area);
+    f.render_widget(top, top_area);
     widgets::findings_panel(f, bottom, &app.preflight, app.detail_scroll, t);
 }

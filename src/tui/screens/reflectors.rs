@@ -34,11 +34,23 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
     let wide = area.width >= 100;
     let show_as = wide || facts.nodes.iter().any(|n| n.asn.is_some());
     let show_rr = wide || facts.nodes.iter().any(|n| n.rr_cluster_id.is_some());
+    // Under 70 columns the roles shrink to `cp` so the addresses stay whole.
+    let narrow = area.width < 70;
+    let roles = |r: &[String]| -> String {
+        if r.is_empty() {
+            return "-".into();
+        }
+        if narrow {
+            r.iter().map(|x| if x == "control-plane" { "cp" } else { x.as_str() }).collect::<Vec<_>>().join(",")
+        } else {
+            r.join(",")
+        }
+    };
     let mut titles = vec!["", "NODE", "ROLES", "INTERNAL-IP", "CALICO-IPV4"];
     let mut widths = vec![
         Constraint::Length(3),
         Constraint::Min(6),
-        Constraint::Length(13),
+        Constraint::Length(if narrow { 5 } else { 13 }),
         Constraint::Length(15),
         Constraint::Length(18),
     ];
@@ -59,7 +71,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
         let mut cells = vec![
             Cell::from(mark),
             Cell::from(format!("{}{}", n.name, sug)),
-            Cell::from(if n.roles.is_empty() { "-".to_string() } else { n.roles.join(",") }),
+            Cell::from(roles(&n.roles)),
             Cell::from(n.internal_ip.map(|i| i.to_string()).unwrap_or_else(|| "-".into())),
             Cell::from(
                 n.calico_ipv4
