@@ -109,14 +109,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
         ]),
         Line::from(vec![
             label("IP pools"),
-            Span::styled("NAME                  CIDR              IPIP    VXLAN   NAT  DISABLED", t.dim()),
+            Span::styled("NAME                CIDR              IPIP    VXLAN   NAT  DISABLED", t.dim()),
         ]),
     ];
     for p in &facts.pools {
         lines.push(Line::from(format!(
-            "{:<12}{:<22}{:<18}{:<8}{:<8}{:<5}{}",
+            "{:<12}{:<20}{:<18}{:<8}{:<8}{:<5}{}",
             "",
-            widgets::fit(&p.name, 21),
+            widgets::fit(&p.name, 19),
             p.cidr.to_string(),
             p.ipip_mode.as_str(),
             p.vxlan_mode.as_str(),
