@@ -3,32 +3,13 @@
 mod common;
 
 use calico_bgp_wizard::assert_snap;
-use calico_bgp_wizard::domain::answers::{Password, TargetPool, ValidAnswers, Vendor};
+use calico_bgp_wizard::demo::walkthrough_answers;
+use calico_bgp_wizard::domain::answers::{Password, TargetPool, ValidAnswers};
 use calico_bgp_wizard::domain::asn::Asn;
 use calico_bgp_wizard::domain::facts::{Backend, InstallKind};
 use calico_bgp_wizard::plan::render::{plan_json, plan_text, plan_yaml_v1, plan_yaml_v3};
 use calico_bgp_wizard::plan::{Plan, StepKind, build_plan};
 use common::load_fixture;
-
-/// The demo scenario: reflectors k8s-1 and k8s-2, switch 172.31.13.116 in AS 7675.
-fn demo_answers() -> ValidAnswers {
-    ValidAnswers {
-        reflectors: vec!["k8s-1".into(), "k8s-2".into()],
-        cluster_id: "244.0.0.1".parse().unwrap(),
-        switch_ip: "172.31.13.116".parse().unwrap(),
-        switch_as: Asn(7675),
-        cluster_as: Asn(64512),
-        password: None,
-        keep_original_next_hop: true,
-        pool: TargetPool {
-            name: "default-ipv4-ippool".into(),
-            cidr: "172.27.208.0/22".parse().unwrap(),
-            block_size: 26,
-            exists: true,
-        },
-        vendor: Vendor::CiscoIos,
-    }
-}
 
 fn plan(fixture: &str, answers: &ValidAnswers) -> Plan {
     let (set, facts) = load_fixture(fixture);
@@ -51,7 +32,7 @@ fn rr(node: &str) -> StepKind {
 
 #[test]
 fn demo() {
-    let p = plan("manifest-demo", &demo_answers());
+    let p = plan("manifest-demo", &walkthrough_answers());
     assert_eq!(
         kinds(&p),
         [
@@ -71,7 +52,7 @@ fn operator() {
     let (_, facts) = load_fixture("operator");
     assert_eq!(facts.install, InstallKind::Operator);
     assert_eq!(facts.calico_namespace, "calico-system");
-    let p = plan("operator", &demo_answers());
+    let p = plan("operator", &walkthrough_answers());
     let enc = p.steps.iter().find(|s| s.kind == StepKind::PoolEncapsulation).unwrap();
     assert_eq!(enc.changes.len(), 2, "Installation entry and IPPool");
     assert!(p.notes.iter().any(|n| n.contains("v1.34")));
@@ -80,7 +61,7 @@ fn operator() {
 
 #[test]
 fn one_reflector() {
-    let mut a = demo_answers();
+    let mut a = walkthrough_answers();
     a.reflectors = vec!["k8s-2".into()];
     let p = plan("manifest-demo", &a);
     assert_eq!(kinds(&p).iter().filter(|k| matches!(k, StepKind::PromoteReflector { .. })).count(), 1);
@@ -89,7 +70,7 @@ fn one_reflector() {
 
 #[test]
 fn existing_peers() {
-    let mut a = demo_answers();
+    let mut a = walkthrough_answers();
     a.cluster_as = Asn(65010);
     let p = plan("existing-peers", &a);
     assert!(p.notes.iter().any(|n| n.contains("65010")));
@@ -99,7 +80,7 @@ fn existing_peers() {
 
 #[test]
 fn ipv6_pool() {
-    let mut a = demo_answers();
+    let mut a = walkthrough_answers();
     a.switch_ip = "fd00:31:13::116".parse().unwrap();
     a.pool = TargetPool {
         name: "default-ipv6-ippool".into(),
@@ -114,7 +95,7 @@ fn ipv6_pool() {
 
 #[test]
 fn already_configured() {
-    let p = plan("configured", &demo_answers());
+    let p = plan("configured", &walkthrough_answers());
     assert!(p.is_empty(), "{:#?}", p.steps);
     assert!(p.notes[0].starts_with("Nothing to do: this cluster is already configured"));
     assert_snap!("plan_configured_notes", p.notes.join("\n"));
@@ -125,7 +106,7 @@ fn already_configured() {
 fn vxlan_backend() {
     let (_, facts) = load_fixture("vxlan-backend");
     assert_eq!(facts.backend, Backend::Vxlan);
-    let p = plan("vxlan-backend", &demo_answers());
+    let p = plan("vxlan-backend", &walkthrough_answers());
     assert_eq!(p.steps[0].kind, StepKind::SetBackend);
     assert_eq!(p.steps[1].kind, StepKind::RestartCalicoNode);
     snap_all("vxlan_backend", &p);
@@ -134,7 +115,7 @@ fn vxlan_backend() {
 #[test]
 fn demo_with_password() {
     let pw = "Not-in-any-snapshot-7675";
-    let mut a = demo_answers();
+    let mut a = walkthrough_answers();
     a.password = Some(Password(pw.into()));
     let p = plan("manifest-demo", &a);
     let secret = &p.steps[0];

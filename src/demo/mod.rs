@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::domain::answers::{TargetPool, ValidAnswers, Vendor};
 use crate::domain::asn::Asn;
 use crate::domain::objects::{Kind, ObjectRef, ObjectSet};
 use crate::plan::{Change, Op, UndoOp};
@@ -166,6 +167,30 @@ impl DemoCluster {
     fn sync(&mut self, now: Duration) {
         let switch = sim::Switch { ip: self.switch_ip(), asn: self.switch_as() };
         self.sim.sync(&self.objects, switch, now);
+    }
+}
+
+/// The answers of the README's demo walkthrough; tests and examples start from them.
+///
+/// Reflectors k8s-1 and k8s-2 with cluster ID 244.0.0.1, the demo switch in AS 7675, cluster AS
+/// 64512, no password, keepOriginalNextHop on, the existing pool `default-ipv4-ippool`
+/// (172.27.208.0/22, blocks of /26), Cisco IOS.
+pub fn walkthrough_answers() -> ValidAnswers {
+    ValidAnswers {
+        reflectors: vec!["k8s-1".into(), "k8s-2".into()],
+        cluster_id: Ipv4Addr::new(244, 0, 0, 1),
+        switch_ip: IpAddr::V4(SWITCH_IP),
+        switch_as: SWITCH_AS,
+        cluster_as: Asn(64512),
+        password: None,
+        keep_original_next_hop: true,
+        pool: TargetPool {
+            name: "default-ipv4-ippool".into(),
+            cidr: "172.27.208.0/22".parse().expect("a valid CIDR"),
+            block_size: 26,
+            exists: true,
+        },
+        vendor: Vendor::CiscoIos,
     }
 }
 

@@ -509,8 +509,7 @@ pub fn plan_files(plan: &Plan, switch_configs: &[(String, String)]) -> Vec<PlanF
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::answers::{Password, TargetPool, ValidAnswers, Vendor};
-    use crate::domain::asn::Asn;
+    use crate::domain::answers::Password;
     use crate::domain::facts::detect;
     use crate::domain::objects::{ObjectSet, parse_yaml_objects};
     use crate::plan::build_plan;
@@ -520,22 +519,8 @@ mod tests {
         for o in parse_yaml_objects(include_str!("../../assets/demo-cluster.yaml")).unwrap() {
             set.insert(o);
         }
-        let a = ValidAnswers {
-            reflectors: vec!["k8s-1".into(), "k8s-2".into()],
-            cluster_id: "244.0.0.1".parse().unwrap(),
-            switch_ip: "172.31.13.116".parse().unwrap(),
-            switch_as: Asn(7675),
-            cluster_as: Asn(64512),
-            password: password.map(|p| Password(p.into())),
-            keep_original_next_hop: true,
-            pool: TargetPool {
-                name: "default-ipv4-ippool".into(),
-                cidr: "172.27.208.0/22".parse().unwrap(),
-                block_size: 26,
-                exists: true,
-            },
-            vendor: Vendor::CiscoIos,
-        };
+        let mut a = crate::demo::walkthrough_answers();
+        a.password = password.map(|p| Password(p.into()));
         build_plan(&a, &detect(&set), &set)
     }
 
