@@ -21,6 +21,14 @@ fi
 
 echo "== rustfmt"
 cargo fmt --all -- --check
+echo "== dependency rules"
+# Exactly one crossterm (ratatui's), and one YAML library (serde-saphyr, as kube uses).
+if cargo tree -d -e normal 2>/dev/null | grep -q '^crossterm '; then
+  echo "two crossterm versions in the dependency tree:"; cargo tree -i crossterm; exit 1
+fi
+if cargo tree -e normal 2>/dev/null | grep -q 'serde_yaml '; then
+  echo "serde_yaml is in the dependency tree; use serde-saphyr"; exit 1
+fi
 echo "== clippy"
 cargo clippy --all-targets --quiet -- -D warnings
 echo "== tests"

@@ -208,3 +208,17 @@ fn status_screen() {
     app.update(Msg::Tick(Duration::from_secs(9)));
     snap("status_stale", &app);
 }
+
+#[test]
+fn screens_at_scale() {
+    // --demo-nodes 500: several subnets and zones; the tables scroll, nothing overflows.
+    let mut app = App::new(Mode::Wizard, true);
+    app.update(Msg::Detected(Ok(DemoCluster::generated(500).objects().clone())));
+    snap("scale_detect", &app);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen, Screen::Reflectors);
+    for _ in 0..250 {
+        key(&mut app, KeyCode::Down);
+    }
+    snap("scale_reflectors_scrolled", &app);
+}
