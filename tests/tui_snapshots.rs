@@ -222,3 +222,23 @@ fn screens_at_scale() {
     }
     snap("scale_reflectors_scrolled", &app);
 }
+
+#[test]
+fn detect_configured_and_half_configured_reflectors() {
+    use calico_bgp_wizard::domain::objects::{Kind, ObjectRef, ObjectSet};
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/configured.yaml")).unwrap();
+    let mut set = ObjectSet::from_yaml(&text).unwrap();
+    let mut app = App::new(Mode::Wizard, true);
+    app.update(Msg::Detected(Ok(set.clone())));
+    snap("detect_configured", &app);
+    // k8s-2 lost its label (someone ran `kubectl label node k8s-2 route-reflector-`).
+    set.merge_patch(
+        &ObjectRef::cluster(Kind::Node, "k8s-2"),
+        &serde_json::json!({"metadata": {"labels": {"route-reflector": null}}}),
+    )
+    .unwrap();
+    let mut app = App::new(Mode::Wizard, true);
+    app.update(Msg::Detected(Ok(set)));
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains("k8s-2 (cluster ID 244.0.0.1, label route-reflector=true missing)"), "{screen}");
+}

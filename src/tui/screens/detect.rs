@@ -13,7 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::App;
-use crate::domain::facts::InstallKind;
+use crate::domain::facts::{InstallKind, LABEL_RR};
 use crate::tui::theme::Theme;
 use crate::tui::widgets;
 
@@ -63,11 +63,20 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // A reflector needs both the cluster ID annotation and the route-reflector label; show
+    // half-configured nodes as such.
     let rrs: Vec<String> = facts
         .nodes
         .iter()
-        .filter(|n| n.rr_cluster_id.is_some())
-        .map(|n| format!("{} (cluster ID {})", n.name, n.rr_cluster_id.as_deref().unwrap_or("")))
+        .filter_map(|n| {
+            let labelled = n.labels.get(LABEL_RR).is_some_and(|v| v == "true");
+            match (&n.rr_cluster_id, labelled) {
+                (Some(id), true) => Some(format!("{} (cluster ID {id})", n.name)),
+                (Some(id), false) => Some(format!("{} (cluster ID {id}, label {LABEL_RR}=true missing)", n.name)),
+                (None, true) => Some(format!("{} (labelled {LABEL_RR}=true, no cluster ID)", n.name)),
+                (None, false) => None,
+            }
+        })
         .collect();
     let cp = facts.nodes.iter().filter(|n| n.is_control_plane()).count();
     let mut zones: Vec<&str> = facts.nodes.iter().filter_map(|n| n.zone.as_deref()).collect();
@@ -85,7 +94,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
         Line::from(vec![
             label("Reflectors"),
             Span::raw(if rrs.is_empty() {
-                "none (no node has a route-reflector cluster ID)".to_string()
+                "none (no node has a cluster ID or the route-reflector label)".to_string()
             } else {
                 rrs.join(", ")
             }),

@@ -20,16 +20,25 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
     let form = &app.reflectors;
     let findings = app.screen_findings();
     let [intro, table_area, id_area, findings_area] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(4), Constraint::Length(3), Constraint::Length(5)])
+        Layout::vertical([Constraint::Length(2), Constraint::Min(4), Constraint::Length(3), Constraint::Length(5)])
             .areas(area);
     let suggested = if form.suggested.is_empty() { "none".to_string() } else { form.suggested.join(", ") };
-    f.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::raw(format!("Selected {} · suggested (*): {} ", form.selected.len(), suggested)),
-            Span::styled("(s)", t.key()),
-        ])),
-        intro,
-    );
+    // Columns left out at narrow widths are said in words instead.
+    let mut hidden = Vec::new();
+    if area.width < 100 && !facts.nodes.iter().any(|n| n.asn.is_some()) {
+        hidden.push(format!("every node uses the cluster AS {}", facts.cluster_as()));
+    }
+    if area.width < 100 && !facts.nodes.iter().any(|n| n.rr_cluster_id.is_some()) {
+        hidden.push("no node has a cluster ID yet".to_string());
+    }
+    let mut intro_spans = vec![
+        Span::raw(format!("Selected {} · suggested (*): {} ", form.selected.len(), suggested)),
+        Span::styled("(s)", t.key()),
+    ];
+    if !hidden.is_empty() {
+        intro_spans.push(Span::styled(format!(" · {}", hidden.join(", ")), t.dim()));
+    }
+    f.render_widget(Paragraph::new(Line::from(intro_spans)).wrap(Wrap { trim: true }), intro);
     // At narrow widths the AS and RR-ID columns appear only when some node has a value there.
     let wide = area.width >= 100;
     let show_as = wide || facts.nodes.iter().any(|n| n.asn.is_some());
