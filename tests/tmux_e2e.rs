@@ -6,6 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// tmux on a server of its own (`-L`): tests in parallel never share a server, and the
+/// operator's own tmux sessions are never touched.
+fn tmux(server: &str) -> Command {
+    let mut c = Command::new("tmux");
+    c.args(["-L", server, "-f", "/dev/null"]);
+    c
+}
+
 struct Tmux {
     name: String,
     dir: tempfile::TempDir,
@@ -28,7 +36,7 @@ impl Tmux {
             "env -u XDG_STATE_HOME -u NO_COLOR -u KUBECONFIG HOME={} TERM=xterm-256color {env} {bin} {args}; echo EXITED $?; sleep 30",
             home.display()
         );
-        let ok = Command::new("tmux")
+        let ok = tmux(&name)
             .args(["new-session", "-d", "-s", &name, "-x", &w.to_string(), "-y", &h.to_string(), "-c"])
             .arg(dir.path())
             .arg(cmd)
@@ -43,26 +51,26 @@ impl Tmux {
     }
 
     fn screen(&self) -> String {
-        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.name]).output().unwrap();
+        let out = tmux(&self.name).args(["capture-pane", "-p", "-t", &self.name]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// The screen with its escape sequences (colours, bold, reverse).
     fn screen_escapes(&self) -> String {
-        let out = Command::new("tmux").args(["capture-pane", "-p", "-e", "-t", &self.name]).output().unwrap();
+        let out = tmux(&self.name).args(["capture-pane", "-p", "-e", "-t", &self.name]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// Keys by tmux name (`Enter`, `Tab`, `Escape`, `Space`, `C-u`).
     fn keys(&self, keys: &[&str]) {
         for k in keys {
-            let ok = Command::new("tmux").args(["send-keys", "-t", &self.name, k]).status().unwrap();
+            let ok = tmux(&self.name).args(["send-keys", "-t", &self.name, k]).status().unwrap();
             assert!(ok.success());
         }
     }
 
     fn type_text(&self, text: &str) {
-        let ok = Command::new("tmux").args(["send-keys", "-t", &self.name, "-l", text]).status().unwrap();
+        let ok = tmux(&self.name).args(["send-keys", "-t", &self.name, "-l", text]).status().unwrap();
         assert!(ok.success());
     }
 
@@ -86,7 +94,7 @@ impl Tmux {
     }
 
     fn resize(&self, w: u16, h: u16) {
-        let ok = Command::new("tmux")
+        let ok = tmux(&self.name)
             .args(["resize-window", "-t", &self.name, "-x", &w.to_string(), "-y", &h.to_string()])
             .status()
             .unwrap();
@@ -96,7 +104,7 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.name]).status();
+        let _ = tmux(&self.name).arg("kill-server").status();
     }
 }
 
