@@ -99,10 +99,16 @@ async fn demo_apply_then_undo_restores_everything() {
     assert_eq!((pool.ipip_mode, pool.vxlan_mode, pool.nat_outgoing), (EncapMode::Never, EncapMode::Never, false));
     assert!(after.peer("peer-with-route-reflectors").is_some() && after.peer("rr-peer").is_some());
     // Every session comes up: no mesh left, every node peers with both RRs, RRs with the switch.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let rows = backend.peers().await.unwrap();
-    assert!(!rows.is_empty());
-    assert!(rows.iter().all(|r| r.is_established()), "{rows:#?}");
+    // (Sessions of non-reflector nodes to the second reflector may still be coming up: poll.)
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let rows = loop {
+        let rows = backend.peers().await.unwrap();
+        if !rows.is_empty() && rows.iter().all(|r| r.is_established()) {
+            break rows;
+        }
+        assert!(Instant::now() < deadline, "sessions not all Established: {rows:#?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert!(rows.iter().any(|r| r.peer_address == "172.31.13.116"));
     assert!(rows.iter().all(|r| r.peer_type != calico_bgp_wizard::status::model::PeerType::NodeToNodeMesh));
 
