@@ -33,7 +33,7 @@ impl Tmux {
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
         let cmd = format!(
-            "env -u XDG_STATE_HOME -u NO_COLOR -u KUBECONFIG HOME={} TERM=xterm-256color {env} {bin} {args}; echo EXITED $?; sleep 30",
+            "env -u XDG_STATE_HOME -u NO_COLOR -u KUBECONFIG -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE HOME={} TERM=xterm-256color {env} {bin} {args}; echo EXITED $?; stty -a | tr ' ;' '\\n\\n' | grep -x -e -icanon -e icanon | sed 's/^/TTY-MODE /'; sleep 30",
             home.display()
         );
         let ok = tmux(&name)
@@ -179,7 +179,8 @@ fn walkthrough_to_all_established() {
     });
     assert!(!s.contains("node-to-node mesh"), "mesh sessions remain:\n{s}");
     t.type_text("q");
-    t.wait_for("EXITED 0", 5);
+    let s = t.wait_for("TTY-MODE", 5);
+    assert!(s.contains("EXITED 0") && s.lines().any(|l| l.trim() == "TTY-MODE icanon"), "{s}");
 
     // Logs went to a file in the state directory, never to the screen.
     let log = t.cwd().join("home/.local/state/calico-bgp-wizard/logs/calico-bgp-wizard.log");
@@ -272,4 +273,17 @@ fn bad_input_shows_the_error_and_blocks() {
     assert!(s.contains("or type a CIDR"), "{s}");
     t.keys(&["C-c"]);
     t.wait_for("EXITED 0", 5);
+}
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    let t = Tmux::start_env("panic", "CALICO_BGP_WIZARD_TEST_PANIC=1", "--demo", 100, 30);
+    let s = t.wait_for("EXITED", 20);
+    assert!(s.contains("panicking on purpose"), "the panic message is shown:\n{s}");
+    assert!(!s.contains("EXITED 0"), "a panic exits non-zero:\n{s}");
+    let out = tmux(&t.name).args(["display-message", "-p", "-t", &t.name, "#{alternate_on}"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0", "still on the alternate screen after the panic");
+    // Raw mode is off again: the shell's terminal is in canonical (line) mode.
+    let s = t.wait_for("TTY-MODE", 5);
+    assert!(s.lines().any(|l| l.trim() == "TTY-MODE icanon"), "raw mode left on after the panic:\n{s}");
 }

@@ -78,6 +78,8 @@ pub async fn run(mut app: App, backend: Arc<Backend>) -> color_eyre::Result<()> 
     });
 
     let mut terminal = ratatui::init();
+    // Test hook: prove in a real terminal that a panic restores it (tests/tmux_e2e.rs).
+    let panic_for_test = std::env::var_os("CALICO_BGP_WIZARD_TEST_PANIC").is_some();
     let result = async {
         for cmd in app.init() {
             worker.handle(cmd);
@@ -85,6 +87,9 @@ pub async fn run(mut app: App, backend: Arc<Backend>) -> color_eyre::Result<()> 
         let mut tick = tokio::time::interval(TICK);
         loop {
             terminal.draw(|f| render(f, &app, &theme))?;
+            if panic_for_test && app.facts.is_some() {
+                panic!("CALICO_BGP_WIZARD_TEST_PANIC is set: panicking on purpose");
+            }
             let msg = tokio::select! {
                 _ = tick.tick() => Msg::Tick(started.elapsed()),
                 m = rx.recv() => match m { Some(m) => m, None => break },
