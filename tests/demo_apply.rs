@@ -139,3 +139,28 @@ async fn demo_apply_then_undo_restores_everything() {
         assert_eq!(restored.objects.get(r), Some(v), "{r} not restored");
     }
 }
+
+/// The dashboard's worker refuses a write even if one reached it: nothing changes in the backend
+/// and no step event comes back, while reads still work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_worker_refuses_writes() {
+    let backend = Arc::new(Backend::demo(DemoCluster::embedded()));
+    let before = backend.detect().await.unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let worker = Worker::new(backend.clone(), tx, Instant::now(), true);
+    let objects = before.clone();
+    let plan = calico_bgp_wizard::plan::build_plan(
+        &calico_bgp_wizard::demo::walkthrough_answers(),
+        &facts::detect(&objects),
+        &objects,
+    );
+    let step = plan.steps[0].clone();
+    worker.handle(calico_bgp_wizard::app::Cmd::RunStep { idx: 0, step: step.clone() });
+    worker.handle(calico_bgp_wizard::app::Cmd::UndoStep { idx: 0, step });
+    worker.handle(calico_bgp_wizard::app::Cmd::RefreshPeers);
+    // The refresh answers; no step event arrives before or after it.
+    let msg = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
+    assert!(matches!(msg, Msg::Peers { result: Ok(_), .. }), "{msg:?}");
+    assert!(rx.try_recv().is_err());
+    assert_eq!(backend.detect().await.unwrap(), before, "a read-only worker changed the cluster");
+}

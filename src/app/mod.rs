@@ -215,6 +215,17 @@ pub struct ApplyState {
     pub started: Duration,
 }
 
+impl ApplyState {
+    /// How long the run has taken: a finished run's time stops at its last step.
+    pub fn elapsed(&self, now: Duration) -> Duration {
+        let end = match self.phase {
+            ApplyPhase::Finished => self.runs.iter().filter_map(|r| r.finished).max().unwrap_or(now),
+            _ => now,
+        };
+        end.saturating_sub(self.started)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusState {
     pub rows: Vec<PeerRow>,
@@ -477,16 +488,26 @@ impl App {
             (Screen::Apply, A::Next) => phase == Some(ApplyPhase::Finished),
             (Screen::Apply, A::Back) => phase == Some(ApplyPhase::RolledBack),
             (Screen::Apply, A::Pause | A::Abort) => matches!(phase, Some(ApplyPhase::Running | ApplyPhase::Paused)),
-            (Screen::Apply, A::Undo) => {
-                !self.step_in_flight()
-                    && matches!(phase, Some(ApplyPhase::Stopped | ApplyPhase::Finished | ApplyPhase::Paused))
-                    && self
-                        .apply
-                        .as_ref()
-                        .is_some_and(|a| a.runs.iter().any(|r| matches!(r.state, StepState::Done | StepState::Failed)))
-            }
+            (Screen::Apply, A::Undo) => self.can_undo(),
             _ => true,
         }
+    }
+
+    /// Undo is possible when nothing runs, the run is stopped, paused or finished, and some step
+    /// left changes behind (done, or failed half-way).
+    pub fn can_undo(&self) -> bool {
+        !self.step_in_flight()
+            && self
+                .apply
+                .as_ref()
+                .is_some_and(|a| matches!(a.phase, ApplyPhase::Stopped | ApplyPhase::Finished | ApplyPhase::Paused))
+            && !self.undoable().is_empty()
+    }
+
+    /// The peer table's data is stale: the last refresh failed, or none succeeded for five periods.
+    pub fn status_stale(&self) -> bool {
+        let s = &self.status;
+        s.refresh_error.is_some() || s.last_refresh.is_some_and(|at| self.now.saturating_sub(at) > REFRESH_EVERY * 5)
     }
 
     /// Is any step running or verifying right now?

@@ -524,7 +524,7 @@ impl App {
         }
     }
 
-    fn undoable(&self) -> Vec<usize> {
+    pub(super) fn undoable(&self) -> Vec<usize> {
         self.apply
             .iter()
             .flat_map(|a| a.runs.iter().enumerate())
@@ -535,17 +535,11 @@ impl App {
     }
 
     fn ask_undo(&mut self) {
-        if self.step_in_flight() {
+        if !self.can_undo() {
             return;
         }
         let Some(a) = &self.apply else { return };
-        if !matches!(a.phase, ApplyPhase::Stopped | ApplyPhase::Finished | ApplyPhase::Paused) {
-            return;
-        }
         let idx = self.undoable();
-        if idx.is_empty() {
-            return;
-        }
         let mut lines = vec!["These steps will be undone, last first:".to_string()];
         lines.extend(idx.iter().map(|i| format!("  {}. {} — {}", i + 1, a.runs[*i].step.title, a.runs[*i].step.undo)));
         self.confirm = Some(Confirm { title: "Undo the applied steps?".into(), lines, on_yes: ConfirmAction::Undo });

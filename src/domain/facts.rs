@@ -114,9 +114,13 @@ impl NodeFacts {
     pub fn is_control_plane(&self) -> bool {
         self.roles.iter().any(|r| r == "control-plane" || r == "master")
     }
+    /// True when the node carries the `route-reflector=true` label the wizard's BGPPeers select.
+    pub fn has_rr_label(&self) -> bool {
+        self.labels.get(LABEL_RR).map(String::as_str) == Some("true")
+    }
     /// True when the node is labelled and annotated as a route reflector.
     pub fn is_route_reflector(&self) -> bool {
-        self.rr_cluster_id.is_some() && self.labels.get(LABEL_RR).map(String::as_str) == Some("true")
+        self.rr_cluster_id.is_some() && self.has_rr_label()
     }
     /// The node's BGP address (Calico IPv4 without mask).
     pub fn bgp_ip(&self) -> Option<Ipv4Addr> {

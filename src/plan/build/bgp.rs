@@ -88,7 +88,7 @@ impl Builder<'_> {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        let any_rr = self.facts.nodes.iter().any(|n| n.labels.get(LABEL_RR).map(String::as_str) == Some("true"));
+        let any_rr = self.facts.nodes.iter().any(|n| n.has_rr_label());
         let why = if any_rr {
             "Before any new reflector: only nodes labelled route-reflector=true are selected, and \
              the mesh keeps carrying routes meanwhile."

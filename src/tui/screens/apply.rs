@@ -25,12 +25,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
     let Some(a) = &app.apply else { return };
     let total = a.runs.len();
     let done = a.runs.iter().filter(|r| r.state == StepState::Done).count();
-    // A finished run's time stops at its last step, not at the clock.
-    let end = match a.phase {
-        ApplyPhase::Finished => a.runs.iter().filter_map(|r| r.finished).max().unwrap_or(app.now),
-        _ => app.now,
-    };
-    let elapsed = end.saturating_sub(a.started);
+    let elapsed = a.elapsed(app.now);
     let (phase, style) = match a.phase {
         ApplyPhase::Running => (format!("Applying: {done} of {total} steps done · {}", secs(elapsed)), t.title()),
         ApplyPhase::Paused => (format!("Paused after the running step: {done} of {total} done (p resumes)"), t.key()),

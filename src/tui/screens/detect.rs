@@ -68,14 +68,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
     let rrs: Vec<String> = facts
         .nodes
         .iter()
-        .filter_map(|n| {
-            let labelled = n.labels.get(LABEL_RR).is_some_and(|v| v == "true");
-            match (&n.rr_cluster_id, labelled) {
-                (Some(id), true) => Some(format!("{} (cluster ID {id})", n.name)),
-                (Some(id), false) => Some(format!("{} (cluster ID {id}, label {LABEL_RR}=true missing)", n.name)),
-                (None, true) => Some(format!("{} (labelled {LABEL_RR}=true, no cluster ID)", n.name)),
-                (None, false) => None,
-            }
+        .filter_map(|n| match (&n.rr_cluster_id, n.has_rr_label()) {
+            (Some(id), true) => Some(format!("{} (cluster ID {id})", n.name)),
+            (Some(id), false) => Some(format!("{} (cluster ID {id}, label {LABEL_RR}=true missing)", n.name)),
+            (None, true) => Some(format!("{} (labelled {LABEL_RR}=true, no cluster ID)", n.name)),
+            (None, false) => None,
         })
         .collect();
     let cp = facts.nodes.iter().filter(|n| n.is_control_plane()).count();

@@ -12,7 +12,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-use crate::app::{App, REFRESH_EVERY};
+use crate::app::App;
 use crate::domain::findings::Severity;
 use crate::status::model::counts;
 use crate::tui::theme::Theme;
@@ -37,8 +37,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
         Some(at) => format!("refreshed {:.1}s ago", app.now.saturating_sub(at).as_secs_f64()),
         None => "waiting for the first refresh".to_string(),
     };
-    let stale =
-        s.refresh_error.is_some() || s.last_refresh.is_some_and(|at| app.now.saturating_sub(at) > REFRESH_EVERY * 5);
+    let stale = app.status_stale();
     spans.push(Span::raw("   "));
     spans.push(Span::styled(age, if stale { t.severity(Severity::Error) } else { t.dim() }));
     if stale {
