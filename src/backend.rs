@@ -1,5 +1,5 @@
-//! Where the worker's commands land: the embedded demo cluster now, a real API server later.
-//! One enum, so the worker is written once against every backend.
+//! Where the worker's commands land: the embedded demo cluster or a real API server. One enum, so
+//! the worker is written once against every backend.
 
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -9,11 +9,13 @@ use serde_json::Value;
 
 use crate::demo::DemoCluster;
 use crate::domain::objects::{ObjectRef, ObjectSet};
+use crate::kube::KubeBackend;
 use crate::plan::Change;
 use crate::status::model::PeerRow;
 
 pub enum Backend {
     Demo(DemoBackend),
+    Kube(KubeBackend),
 }
 
 /// The embedded demo: an in-memory cluster with simulated rollouts and BGP sessions.
@@ -61,47 +63,73 @@ impl Backend {
         matches!(self, Backend::Demo(_))
     }
 
+    /// The real cluster's server and context; None for the demo.
+    pub fn target(&self) -> Option<&crate::kube::Target> {
+        match self {
+            Backend::Demo(_) => None,
+            Backend::Kube(k) => Some(&k.target),
+        }
+    }
+
     /// How long to wait between polls of a rollout or of the sessions.
     pub fn poll_every(&self) -> Duration {
         match self {
             Backend::Demo(_) => Duration::from_millis(200),
+            Backend::Kube(_) => Duration::from_secs(1),
         }
     }
 
-    /// How long a rollout or the sessions may take before the step fails.
+    /// How long a rollout or the sessions may go without progress before the step fails.
     pub fn wait_timeout(&self) -> Duration {
         match self {
             Backend::Demo(_) => Duration::from_secs(30),
+            Backend::Kube(_) => Duration::from_secs(300),
         }
     }
 
     pub fn write_delay(&self) -> Duration {
         match self {
             Backend::Demo(d) => d.write_delay,
+            Backend::Kube(_) => Duration::ZERO,
         }
     }
 
     pub async fn detect(&self) -> Result<ObjectSet, String> {
         match self {
             Backend::Demo(d) => Ok(d.with(|c, _| c.objects().clone())),
+            Backend::Kube(k) => k.detect().await.map_err(|e| e.to_string()),
         }
     }
 
     pub async fn get(&self, r: &ObjectRef) -> Result<Option<Value>, String> {
         match self {
             Backend::Demo(d) => Ok(d.with(|c, _| c.objects().get(r).cloned())),
+            Backend::Kube(k) => k.get(r).await.map_err(|e| e.to_string()),
         }
     }
 
-    pub async fn apply(&self, change: &Change) -> Result<(), String> {
+    /// Write one change; `current` is the object as just read (the write's precondition).
+    pub async fn apply(&self, change: &Change, current: Option<&Value>) -> Result<(), String> {
         match self {
             Backend::Demo(d) => d.with(|c, now| c.apply(change, now)),
+            Backend::Kube(k) => k.apply_change(change, current, false).await.map_err(|e| e.to_string()),
         }
     }
 
-    pub async fn undo(&self, change: &Change) -> Result<(), String> {
+    /// Ask the API server whether it would accept the change (admission, schema), storing nothing.
+    /// The demo accepts everything its planner produces.
+    pub async fn dry_run(&self, change: &Change, current: Option<&Value>) -> Result<(), String> {
+        match self {
+            Backend::Demo(_) => Ok(()),
+            Backend::Kube(k) => k.apply_change(change, current, true).await.map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Undo one change. `change.before` is the object as it was before the run (from the backup).
+    pub async fn undo(&self, change: &Change, current: Option<&Value>) -> Result<(), String> {
         match self {
             Backend::Demo(d) => d.with(|c, now| c.undo(change, now)),
+            Backend::Kube(k) => k.undo_change(change, &change.undo(), current).await.map_err(|e| e.to_string()),
         }
     }
 
@@ -109,12 +137,41 @@ impl Backend {
     pub async fn rollout(&self, r: &ObjectRef) -> Result<(usize, usize), String> {
         match self {
             Backend::Demo(d) => Ok(d.with(|c, now| c.rollout(r, now))),
+            Backend::Kube(k) => k.rollout(r).await.map_err(|e| e.to_string()),
         }
     }
 
+    /// Every session the cluster reports (the dashboard). Read-only.
     pub async fn peers(&self) -> Result<Vec<PeerRow>, String> {
         match self {
             Backend::Demo(d) => Ok(d.with(|c, now| c.peer_rows(now))),
+            Backend::Kube(k) => {
+                let rows = k.reported_sessions().await.map_err(|e| e.to_string())?;
+                if rows.is_empty() {
+                    return Err("no BGP session is reported yet: this build reads sessions from CalicoNodeStatus \
+                                objects (Calico 3.21+), and there are none with BGP status. `calicoctl node status` \
+                                on a node shows that node's sessions."
+                        .into());
+                }
+                Ok(rows)
+            }
+        }
+    }
+
+    /// The sessions of one node while a step waits on them (Kube: through a CalicoNodeStatus the
+    /// wizard creates; see [`Backend::end_waits`]).
+    pub async fn node_sessions(&self, node: &str) -> Result<Vec<PeerRow>, String> {
+        match self {
+            Backend::Demo(d) => Ok(d.with(|c, now| c.peer_rows(now)).into_iter().filter(|r| r.node == node).collect()),
+            Backend::Kube(k) => k.node_sessions(node).await.map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Remove what [`Backend::node_sessions`] created.
+    pub async fn end_waits(&self) -> Result<(), String> {
+        match self {
+            Backend::Demo(_) => Ok(()),
+            Backend::Kube(k) => k.end_probes().await.map_err(|e| e.to_string()),
         }
     }
 }

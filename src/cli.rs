@@ -45,6 +45,42 @@ pub enum Command {
     Status(StatusArgs),
     /// Compute the plan without the wizard and print it (or write it to a directory). Changes nothing.
     Plan(PlanArgs),
+    /// Show what the wizard detects in the cluster (nodes, Calico install, pools, peers). Changes nothing.
+    Detect {
+        /// Output: a summary, or the detected facts as JSON.
+        #[arg(short = 'o', long, value_enum, default_value_t = DetectFormat::Text)]
+        output: DetectFormat,
+    },
+    /// Apply a plan directory (from `plan -o dir` or the Preview screen's w) step by step, verified.
+    Apply {
+        /// The plan directory (holds plan.json).
+        #[arg(value_name = "PLAN_DIR")]
+        dir: PathBuf,
+        /// Do not ask before writing.
+        #[arg(long)]
+        yes: bool,
+        /// The BGP password, when the plan sets one (first line of the file; never saved).
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// Continue an interrupted run (default: the newest unfinished run against this cluster).
+    Resume {
+        #[arg(value_name = "RUN")]
+        run: Option<String>,
+        #[arg(long)]
+        yes: bool,
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// Undo a run from its backups, last step first (default: the newest run against this cluster).
+    Rollback {
+        #[arg(value_name = "RUN")]
+        run: Option<String>,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Print the minimal ClusterRoles for the wizard and for the read-only dashboard.
+    Rbac,
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -103,6 +139,12 @@ pub struct PlanArgs {
     /// Directory for `-o dir` (must not exist or be empty).
     #[arg(long, value_name = "DIR", default_value = "calico-bgp-plan")]
     pub dir: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DetectFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -39,28 +39,42 @@ pub fn init_logging(level: &str) -> Option<tracing_appender::non_blocking::Worke
     Some(guard)
 }
 
-/// True when the operator pointed us at a cluster, or one is configured where kubectl looks.
-fn cluster_configured(g: &Global) -> bool {
-    if g.kubeconfig.is_some() || g.context.is_some() || std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty()) {
-        return true;
-    }
-    let home = directories::BaseDirs::new().map(|b| b.home_dir().join(".kube/config"));
-    home.is_some_and(|p| p.exists())
-}
-
-/// The backend for this run: the demo when asked for, or when no cluster is configured.
-fn backend(g: &Global) -> Result<(Backend, bool)> {
-    if g.demo || !cluster_configured(g) {
+/// The backend for this run: the demo when asked for, or when no cluster is configured anywhere
+/// kubectl would look; otherwise the configured cluster.
+async fn backend(g: &Global) -> Result<(Backend, bool)> {
+    let demo = || {
         let cluster = match g.demo_nodes {
             Some(n) => DemoCluster::generated(n as usize),
             None => DemoCluster::embedded(),
         };
-        return Ok((Backend::demo(cluster), true));
+        Ok((Backend::demo(cluster), true))
+    };
+    if g.demo {
+        return demo();
     }
-    Err(eyre!(
-        "a cluster is configured (kubeconfig), but this build cannot connect to real clusters yet.\n\
-         Run with --demo to try the wizard on the embedded demo cluster; nothing real is touched."
-    ))
+    match crate::kube::connect::find(g.kubeconfig.as_deref()) {
+        None if g.context.is_some() => Err(eyre!(
+            "--context was given, but no kubeconfig was found (--kubeconfig, $KUBECONFIG, ~/.kube/config, or /etc/kubernetes/admin.conf as root)"
+        )),
+        None => {
+            tracing::info!("no kubeconfig found: running the embedded demo");
+            demo()
+        }
+        Some(src) => {
+            let k = crate::kube::KubeBackend::connect(&src, g.context.as_deref()).await.map_err(|e| eyre!(e))?;
+            Ok((Backend::Kube(k), false))
+        }
+    }
+}
+
+/// A backend that is a real cluster, for the commands that only make sense there.
+async fn real_backend(g: &Global, what: &str) -> Result<Backend> {
+    match backend(g).await? {
+        (b, false) => Ok(b),
+        (_, true) => Err(eyre!(
+            "`{what}` works on a real cluster, and none is configured (or --demo was given); on the demo, apply and undo from the wizard's screens"
+        )),
+    }
 }
 
 pub async fn run(cli: Cli) -> Result<i32> {
@@ -70,8 +84,25 @@ pub async fn run(cli: Cli) -> Result<i32> {
             clap_complete::generate(shell, &mut cmd, "calico-bgp-wizard", &mut std::io::stdout());
             Ok(0)
         }
+        Some(Command::Rbac) => {
+            print!("{}", crate::kube::rbac::cluster_roles());
+            Ok(0)
+        }
+        Some(Command::Detect { output }) => detect_cmd(&cli.global, output).await,
+        Some(Command::Apply { dir, yes, password_file }) => {
+            let b = real_backend(&cli.global, "apply").await?;
+            crate::headless::apply(b, &dir, yes, password_file.as_deref()).await
+        }
+        Some(Command::Resume { run, yes, password_file }) => {
+            let b = real_backend(&cli.global, "resume").await?;
+            crate::headless::resume(b, run.as_deref(), yes, password_file.as_deref()).await
+        }
+        Some(Command::Rollback { run, yes }) => {
+            let b = real_backend(&cli.global, "rollback").await?;
+            crate::headless::rollback(b, run.as_deref(), yes).await
+        }
         None => {
-            let (b, demo) = backend(&cli.global)?;
+            let (b, demo) = backend(&cli.global).await?;
             crate::tui::run(App::new(Mode::Wizard, demo), Arc::new(b)).await?;
             Ok(0)
         }
@@ -81,7 +112,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
 }
 
 async fn status(g: &Global, args: StatusArgs) -> Result<i32> {
-    let (b, demo) = backend(g)?;
+    let (b, demo) = backend(g).await?;
     if !args.once {
         crate::tui::run(App::new(Mode::Dashboard, demo), Arc::new(b)).await?;
         return Ok(0);
@@ -105,8 +136,41 @@ async fn status(g: &Global, args: StatusArgs) -> Result<i32> {
     Ok(0)
 }
 
+async fn detect_cmd(g: &Global, output: crate::cli::DetectFormat) -> Result<i32> {
+    let (b, _) = backend(g).await?;
+    let objects = b.detect().await.map_err(|e| eyre!("cannot read the cluster: {e}"))?;
+    let f = facts::detect(&objects);
+    let mut out = std::io::stdout().lock();
+    match output {
+        crate::cli::DetectFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&f)?)?,
+        crate::cli::DetectFormat::Text => {
+            let m = &objects.meta;
+            writeln!(out, "cluster:     {} (context {}), Kubernetes {}", m.server, m.context, m.kubernetes_version)?;
+            writeln!(
+                out,
+                "calico:      {:?} install, version {}, backend {}",
+                f.install,
+                f.calico_version.as_deref().unwrap_or("unknown"),
+                f.backend.label()
+            )?;
+            if !m.calico_api.is_empty() {
+                writeln!(out, "calico api:  {}", m.calico_api)?;
+            }
+            writeln!(out, "nodes:       {}", f.nodes.len())?;
+            writeln!(
+                out,
+                "ip pools:    {}",
+                f.pools.iter().map(|p| format!("{} {}", p.name, p.cidr)).collect::<Vec<_>>().join(", ")
+            )?;
+            writeln!(out, "bgp peers:   {}", f.peers.len())?;
+            writeln!(out, "cluster AS:  {}", f.cluster_as())?;
+        }
+    }
+    Ok(0)
+}
+
 async fn plan_cmd(g: &Global, a: PlanArgs) -> Result<i32> {
-    let (b, _) = backend(g)?;
+    let (b, _) = backend(g).await?;
     let objects = b.detect().await.map_err(|e| eyre!("cannot read the cluster: {e}"))?;
     let f = facts::detect(&objects);
     let password = match &a.password_file {

@@ -2,15 +2,16 @@
 //! with owned [`Msg`]s. Step execution (apply → read back → wait) lives here, written once for
 //! every backend.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::app::{Cmd, Msg, Progress, StepEvent};
 use crate::backend::Backend;
-use crate::plan::verify::missing_fields;
+use crate::plan::verify::{Precondition, missing_fields, precondition};
 use crate::plan::{Change, Op, Step, UndoOp, Verification};
+use crate::runs::{RunRecord, StepProgress};
 use crate::status::model::BgpState;
 
 #[derive(Clone)]
@@ -20,11 +21,54 @@ pub struct Worker {
     started: Instant,
     /// The dashboard's worker: refuses every write, whatever asks for it.
     read_only: bool,
+    /// The run record (backups, progress) of the run in progress; real clusters only.
+    record: Arc<Mutex<Option<RunRecord>>>,
+    /// Why the run record could not be created: every step then fails with it.
+    record_error: Arc<Mutex<Option<String>>>,
 }
 
 impl Worker {
     pub fn new(backend: Arc<Backend>, tx: UnboundedSender<Msg>, started: Instant, read_only: bool) -> Self {
-        Worker { backend, tx, started, read_only }
+        Worker { backend, tx, started, read_only, record: Arc::default(), record_error: Arc::default() }
+    }
+
+    /// Record this run's steps, backups and progress in `record` from now on.
+    pub fn set_record(&self, record: RunRecord) {
+        *self.record.lock().unwrap_or_else(|e| e.into_inner()) = Some(record);
+    }
+
+    /// Do something with the run record, if there is one; a failure to save it fails the step,
+    /// since a run that cannot be resumed or undone must not go on.
+    fn with_record<T>(&self, f: impl FnOnce(&mut RunRecord) -> std::io::Result<T>) -> Result<Option<T>, String> {
+        let mut guard = self.record.lock().unwrap_or_else(|e| e.into_inner());
+        match guard.as_mut() {
+            None => Ok(None),
+            Some(r) => {
+                let dir = r.dir.display().to_string();
+                f(r).map(Some).map_err(|e| format!("cannot save the run record in {dir}: {e}; nothing more is written"))
+            }
+        }
+    }
+
+    /// Close the run record: every step done, or every applied step undone.
+    pub fn finish_record(&self) {
+        if let Err(e) = self.with_record(|r| r.finish(crate::kube::write::now())) {
+            tracing::error!("{e}");
+        }
+    }
+
+    fn mark(&self, idx: usize, p: StepProgress) -> Result<(), String> {
+        if let Some(e) = self.record_error.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            return Err(e);
+        }
+        self.with_record(|r| r.set(idx, p)).map(|_| ())
+    }
+
+    /// The object as it was before this run changed it, from the backup; None when the run has
+    /// no record of it.
+    fn backed_up(&self, object: &crate::domain::objects::ObjectRef) -> Option<Option<serde_json::Value>> {
+        let guard = self.record.lock().unwrap_or_else(|e| e.into_inner());
+        guard.as_ref().and_then(|r| r.before(object))
     }
 
     fn send(&self, msg: Msg) {
@@ -38,8 +82,29 @@ impl Worker {
             tracing::error!("refused a write command in read-only mode");
             return;
         }
+        if let Cmd::BeginRun { steps, answers } = cmd {
+            // Synchronously: the run record must exist before the first step's task starts.
+            self.begin_run(&steps, answers);
+            return;
+        }
         let w = self.clone();
         tokio::spawn(async move { w.run(cmd).await });
+    }
+
+    fn begin_run(&self, steps: &[Step], answers: serde_json::Value) {
+        let Some(t) = self.backend.target() else { return };
+        let started = crate::kube::write::now();
+        let dir = crate::headless::runs_dir();
+        match RunRecord::create(&dir, crate::runs::run_id(&started), started, &t.server, &t.context, answers, steps) {
+            Ok(r) => {
+                tracing::info!("run record in {}", r.dir.display());
+                self.set_record(r);
+            }
+            Err(e) => {
+                *self.record_error.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(format!("cannot create the run record under {}: {e}; nothing was changed", dir.display()));
+            }
+        }
     }
 
     async fn run(&self, cmd: Cmd) {
@@ -55,12 +120,20 @@ impl Worker {
                 let result = self.backend.peers().await;
                 self.send(Msg::Peers { result, at: self.started.elapsed() });
             }
+            Cmd::BeginRun { .. } => {}
             Cmd::RunStep { idx, step } => {
                 tracing::info!("step {}: {}", idx + 1, step.title);
-                let ev = match self.run_step(idx, &step).await {
+                let result = match self.mark(idx, StepProgress::Running) {
+                    Ok(()) => self.run_step(idx, &step).await,
+                    Err(e) => Err(e),
+                };
+                let ev = match result.and_then(|()| self.mark(idx, StepProgress::Done)) {
                     Ok(()) => StepEvent::Done { idx },
                     Err(error) => {
                         tracing::warn!("step {} failed: {error}", idx + 1);
+                        if let Err(e) = self.mark(idx, StepProgress::Failed) {
+                            tracing::error!("{e}");
+                        }
                         StepEvent::Failed { idx, error }
                     }
                 };
@@ -68,7 +141,7 @@ impl Worker {
             }
             Cmd::UndoStep { idx, step } => {
                 tracing::info!("undo step {}: {}", idx + 1, step.title);
-                let ev = match self.undo_step(idx, &step).await {
+                let ev = match self.undo_step(idx, &step).await.and_then(|()| self.mark(idx, StepProgress::Undone)) {
                     Ok(()) => StepEvent::Undone { idx },
                     Err(error) => StepEvent::UndoFailed { idx, error },
                 };
@@ -91,23 +164,62 @@ impl Worker {
         self.send(Msg::Step(StepEvent::Progress { idx, progress: Progress { done, total, label } }));
     }
 
+    /// Each change: read the object, check it is as planned (else stop: no clobbering), back it
+    /// up, write it. Then verify the step.
     async fn run_step(&self, idx: usize, step: &Step) -> Result<(), String> {
-        for c in &step.changes {
+        test_hold("before", idx).await;
+        for (n, c) in step.changes.iter().enumerate() {
+            let current = self.backend.get(&c.object).await?;
+            match precondition(c, current.as_ref()) {
+                Precondition::Changed(lines) => {
+                    let written = if n == 0 {
+                        "Nothing of this step was written.".to_string()
+                    } else {
+                        format!("{n} of this step's {} changes were written before it.", step.changes.len())
+                    };
+                    return Err(format!(
+                        "{} {written} Go back to Preview to re-plan from what the cluster holds now.",
+                        lines.join(" ")
+                    ));
+                }
+                Precondition::AlreadyApplied => {
+                    self.log(idx, format!("{} already holds this change (written by an earlier attempt)", c.object));
+                    continue;
+                }
+                Precondition::Ready => {}
+            }
+            self.with_record(|r| r.backup(idx, &c.object, current.as_ref()))?;
             self.log(idx, format!("{} {}", verb(&c.op), c.object));
-            self.backend.apply(c).await.map_err(|e| format!("{} {}: {e}", verb(&c.op), c.object))?;
+            self.backend.apply(c, current.as_ref()).await.map_err(|e| format!("{} {}: {e}", verb(&c.op), c.object))?;
             tokio::time::sleep(self.backend.write_delay()).await;
+            if n == 0 {
+                test_hold("during", idx).await;
+            }
         }
         self.send(Msg::Step(StepEvent::Verifying { idx }));
+        let mut result = Ok(());
         for v in &step.verify {
-            self.verify(idx, v).await?;
+            result = self.verify(idx, v).await;
+            if result.is_err() {
+                break;
+            }
         }
-        Ok(())
+        if step.verify.iter().any(|v| matches!(v, Verification::SessionsEstablished { .. }))
+            && let Err(e) = self.backend.end_waits().await
+        {
+            tracing::warn!("could not delete the session probes: {e}");
+        }
+        if result.is_ok() {
+            test_hold("after", idx).await;
+        }
+        result
     }
 
     async fn verify(&self, idx: usize, v: &Verification) -> Result<(), String> {
         let poll = self.backend.poll_every();
         let timeout = self.backend.wait_timeout();
-        let t0 = Instant::now();
+        let mut t0 = Instant::now();
+        let mut best = 0;
         match v {
             Verification::Fields { object, expect } => {
                 let actual =
@@ -121,13 +233,18 @@ impl Worker {
             Verification::Rollout { object } => loop {
                 let (done, total) = self.backend.rollout(object).await?;
                 self.progress(idx, done, total, format!("calico-node pods restarted: {done}/{total}"));
+                // The timeout is for a rollout that stopped moving, not for a large one.
+                if done > best {
+                    best = done;
+                    t0 = Instant::now();
+                }
                 if done >= total {
                     self.log(idx, format!("rollout of {object} complete: {done}/{total} pods ready"));
                     break;
                 }
                 if t0.elapsed() > timeout {
                     return Err(format!(
-                        "rollout of {object} not complete after {} s ({done}/{total} pods ready); check `kubectl -n {} get pods -l k8s-app=calico-node`",
+                        "rollout of {object} made no progress for {} s ({done}/{total} pods ready); check `kubectl -n {} get pods -l k8s-app=calico-node`",
                         timeout.as_secs(),
                         object.namespace.as_deref().unwrap_or("kube-system")
                     ));
@@ -135,7 +252,7 @@ impl Worker {
                 tokio::time::sleep(poll).await;
             },
             Verification::SessionsEstablished { node, peers } => loop {
-                let rows = self.backend.peers().await?;
+                let rows = self.backend.node_sessions(node).await?;
                 let total = peers.len();
                 let mut waiting = Vec::new();
                 for p in peers {
@@ -165,15 +282,71 @@ impl Worker {
         Ok(())
     }
 
+    /// Undo each change, last first, from the backup when the run has one (the object as it
+    /// really was), else from the plan's `before`. An object someone changed after the wizard
+    /// wrote it is not overwritten: the step's undo fails and says what differs.
     async fn undo_step(&self, idx: usize, step: &Step) -> Result<(), String> {
         for c in step.changes.iter().rev() {
+            let mut c = c.clone();
+            if let Some(before) = self.backed_up(&c.object) {
+                if let (Op::MergePatch(p), Some(b)) = (&c.op, &before) {
+                    let mut after = b.clone();
+                    json_patch::merge(&mut after, p);
+                    c.after = after;
+                }
+                c.before = before;
+            } else if self.record.lock().unwrap_or_else(|e| e.into_inner()).is_some() && c.op != Op::Restart {
+                self.log(idx, format!("{} was never changed by this run: nothing to undo", c.object));
+                continue;
+            }
             let undo = c.undo();
+            let current = self.backend.get(&c.object).await?;
+            if let (UndoOp::MergePatch(inv), Some(cur)) = (&undo, &current) {
+                if missing_fields(inv, cur).is_empty() {
+                    self.log(idx, format!("{} is already as it was", c.object));
+                    continue;
+                }
+                let forward = Change { op: Op::MergePatch(inv.clone()), ..c.clone() };
+                let as_written =
+                    Change { before: Some(c.after.clone()), after: c.before.clone().unwrap_or_default(), ..forward };
+                if let Precondition::Changed(lines) = precondition(&as_written, Some(cur)) {
+                    return Err(format!(
+                        "not undone: {} Someone changed it after the wizard wrote it; restore it by hand if needed (its state before the run is in the run's backups).",
+                        lines.join(" ").replace("the plan expected", "the wizard wrote")
+                    ));
+                }
+            }
             self.log(idx, format!("undo: {} {}", undo_verb(&undo), c.object));
-            self.backend.undo(c).await.map_err(|e| format!("undo {}: {e}", c.object))?;
+            self.backend.undo(&c, current.as_ref()).await.map_err(|e| format!("undo {}: {e}", c.object))?;
             tokio::time::sleep(self.backend.write_delay()).await;
-            self.check_undone(idx, c, &undo).await?;
+            self.check_undone(idx, &c, &undo).await?;
+        }
+        if step.kind == crate::plan::StepKind::SetBackend && !self.backend.is_demo() {
+            self.restart_after_backend_restored(idx, step).await?;
         }
         Ok(())
+    }
+
+    /// calico-node reads its backend only at start: once the backend setting is restored, restart
+    /// it again (the later step's undo restarted it while the new setting was still in place).
+    async fn restart_after_backend_restored(&self, idx: usize, step: &Step) -> Result<(), String> {
+        use crate::domain::objects::{Kind, ObjectRef};
+        let ns = match step.changes.first().map(|c| c.object.kind) {
+            Some(Kind::Installation) => "calico-system".to_string(),
+            _ => step.changes.first().and_then(|c| c.object.namespace.clone()).unwrap_or("kube-system".into()),
+        };
+        let ds = ObjectRef::namespaced(Kind::DaemonSet, ns, "calico-node");
+        let Some(current) = self.backend.get(&ds).await? else { return Ok(()) };
+        let restart = Change {
+            object: ds.clone(),
+            op: Op::Restart,
+            before: Some(current.clone()),
+            after: current.clone(),
+            v3: None,
+        };
+        self.log(idx, format!("restart {ds} so the restored backend takes effect"));
+        self.backend.apply(&restart, Some(&current)).await.map_err(|e| format!("restart {ds}: {e}"))?;
+        self.verify(idx, &Verification::Rollout { object: ds }).await
     }
 
     async fn check_undone(&self, idx: usize, c: &Change, undo: &UndoOp) -> Result<(), String> {
@@ -192,6 +365,25 @@ impl Worker {
             (UndoOp::Restart, _) => {}
         }
         Ok(())
+    }
+}
+
+/// Test hook for the fault tests: with `CALICO_BGP_WIZARD_TEST_HOLD=<point>:<step number>` (point:
+/// `before` a step's first read, `during` it (after its first write), `after` it is verified but
+/// before it is recorded as done), create the file `CALICO_BGP_WIZARD_TEST_HOLD_FILE` and wait
+/// until the test removes it, so the test can stop the API server at exactly that moment.
+async fn test_hold(point: &str, idx: usize) {
+    let Ok(want) = std::env::var("CALICO_BGP_WIZARD_TEST_HOLD") else { return };
+    let Ok(file) = std::env::var("CALICO_BGP_WIZARD_TEST_HOLD_FILE") else { return };
+    if want != format!("{point}:{}", idx + 1) {
+        return;
+    }
+    tracing::warn!("test hold at {want}");
+    if std::fs::write(&file, want.as_bytes()).is_err() {
+        return;
+    }
+    while std::path::Path::new(&file).exists() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 

@@ -284,17 +284,31 @@ pub enum StepEvent {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
     Detect,
-    RunStep { idx: usize, step: Step },
-    UndoStep { idx: usize, step: Step },
+    /// A run starts: record its steps and answers (real clusters keep backups and progress).
+    BeginRun {
+        steps: Vec<Step>,
+        answers: serde_json::Value,
+    },
+    RunStep {
+        idx: usize,
+        step: Step,
+    },
+    UndoStep {
+        idx: usize,
+        step: Step,
+    },
     RefreshPeers,
-    WritePlan { dir: String, files: Vec<PlanFile> },
+    WritePlan {
+        dir: String,
+        files: Vec<PlanFile>,
+    },
     Quit,
 }
 
 impl Cmd {
     /// True for commands that change the cluster.
     pub fn is_write(&self) -> bool {
-        matches!(self, Cmd::RunStep { .. } | Cmd::UndoStep { .. })
+        matches!(self, Cmd::BeginRun { .. } | Cmd::RunStep { .. } | Cmd::UndoStep { .. })
     }
 }
 

@@ -464,9 +464,15 @@ impl App {
                 progress: None,
             })
             .collect();
+        let begin = Cmd::BeginRun {
+            steps: plan.steps.clone(),
+            answers: crate::plan::render::plan_json(plan)["answers"].clone(),
+        };
         self.apply = Some(ApplyState { runs, phase: ApplyPhase::Running, selected: 0, started: self.now });
         self.screen = Screen::Apply;
-        self.start_next()
+        let mut cmds = vec![begin];
+        cmds.extend(self.start_next());
+        cmds
     }
 
     /// Start the first pending step, or finish.

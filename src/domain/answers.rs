@@ -12,7 +12,9 @@ use super::asn::Asn;
 pub const DEFAULT_CLUSTER_ID: &str = "244.0.0.1";
 
 /// The switch vendors the Preview screen renders configuration for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Vendor {
     CiscoIos,

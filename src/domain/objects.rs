@@ -98,7 +98,7 @@ pub const ALL_KINDS: [Kind; 11] = [
 ];
 
 /// Which object: kind, namespace (None for cluster-scoped) and name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ObjectRef {
     pub kind: Kind,
     pub namespace: Option<String>,
@@ -140,6 +140,9 @@ pub struct ClusterMeta {
     pub kubernetes_version: String,
     /// Service CIDRs when they can be learned (kube-apiserver flags, kubeadm ClusterConfiguration).
     pub service_cidrs: Vec<String>,
+    /// Which Calico API the cluster serves: the Calico API server's `projectcalico.org/v3`, or
+    /// only the `crd.projectcalico.org/v1` CRDs. Empty for the demo.
+    pub calico_api: String,
 }
 
 /// A snapshot of the objects the wizard cares about.

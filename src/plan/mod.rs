@@ -29,7 +29,7 @@ pub const PASSWORD_SECRET: &str = "calico-bgp-wizard-password";
 pub const PASSWORD_KEY: &str = "password";
 pub const FIELD_MANAGER: &str = "calico-bgp-wizard";
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum StepKind {
     /// `calico_backend: bird` (manifest) or Installation `bgp: Enabled` (operator).
@@ -53,7 +53,7 @@ pub enum StepKind {
 }
 
 /// How one object changes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "op", content = "value")]
 pub enum Op {
     /// Create the object (`after` is the whole object).
@@ -64,7 +64,7 @@ pub enum Op {
     Restart,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Change {
     pub object: ObjectRef,
     pub op: Op,
@@ -77,7 +77,7 @@ pub struct Change {
 }
 
 /// What undoes a change.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "op", content = "value")]
 pub enum UndoOp {
     Delete,
@@ -98,7 +98,7 @@ impl Change {
 }
 
 /// How a step is checked after it ran.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "check")]
 pub enum Verification {
     /// Read the object back; every leaf of `expect` must be present with that value (catches
@@ -110,7 +110,7 @@ pub enum Verification {
     SessionsEstablished { node: String, peers: Vec<IpAddr> },
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Step {
     pub kind: StepKind,
     /// One line, imperative: "Make k8s-1 a route reflector".

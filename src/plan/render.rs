@@ -21,7 +21,7 @@ const NOISY_METADATA: [&str; 6] =
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// Replace every value under a `data` or `stringData` key (anywhere in `v`) by [`REDACTED`].
-fn redact_secret_values(v: &mut Value) {
+pub fn redact_secret_values(v: &mut Value) {
     match v {
         Value::Object(m) => {
             for (k, val) in m.iter_mut() {
@@ -38,6 +38,13 @@ fn redact_secret_values(v: &mut Value) {
         Value::Array(a) => a.iter_mut().for_each(redact_secret_values),
         _ => {}
     }
+}
+
+/// True when a Secret value in `v` was replaced by [`REDACTED`] (the real value must be asked for).
+pub fn is_redacted(v: &Value) -> bool {
+    ["/data", "/stringData"]
+        .iter()
+        .any(|p| v.pointer(p).and_then(Value::as_object).is_some_and(|d| d.values().any(|x| x == REDACTED)))
 }
 
 /// `v` with its secret values redacted when it is a Secret; other objects unchanged.

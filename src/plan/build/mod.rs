@@ -13,6 +13,7 @@
 mod backend;
 mod bgp;
 mod password;
+pub(crate) use password::base64;
 mod pool;
 #[cfg(test)]
 mod tests;

@@ -92,7 +92,7 @@ impl Builder<'_> {
 }
 
 /// Standard base64 (RFC 4648, padded), for a Secret's `data`.
-pub(super) fn base64(input: &[u8]) -> String {
+pub(crate) fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {

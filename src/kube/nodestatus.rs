@@ -1,0 +1,120 @@
+//! BGP sessions through CalicoNodeStatus (Calico ≥ 3.21): the wizard creates one object per
+//! route-reflector node it waits on, calico-node's status reporter fills in `status.bgp`, and the
+//! wizard deletes the object when the wait is over (Calico's docs ask for few, short-lived ones).
+//! The read-only dashboard only reads objects that already exist.
+
+use http::Request;
+use serde_json::{Value, json};
+
+use super::{KubeBackend, KubeError, other};
+use crate::domain::objects::{Kind, ObjectRef};
+use crate::plan::FIELD_MANAGER;
+use crate::status::model::{BgpState, PeerRow, PeerType};
+
+/// Name of the wizard's CalicoNodeStatus for `node`.
+pub fn probe_name(node: &str) -> String {
+    let mut n = format!("{FIELD_MANAGER}-{node}");
+    n.truncate(253);
+    n
+}
+
+impl KubeBackend {
+    /// The sessions of one node, from a CalicoNodeStatus the wizard creates when it has none yet.
+    /// Rows appear once calico-node on that node has reported (every 5 s).
+    pub async fn node_sessions(&self, node: &str) -> Result<Vec<PeerRow>, KubeError> {
+        let name = probe_name(node);
+        let r = ObjectRef::cluster(Kind::CalicoNodeStatus, &name);
+        let mut probes = self.probes.lock().await;
+        if !probes.contains(&name) {
+            let obj = json!({
+                "apiVersion": Kind::CalicoNodeStatus.api_version(),
+                "kind": "CalicoNodeStatus",
+                "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": FIELD_MANAGER}},
+                "spec": {"node": node, "classes": ["BGP"], "updatePeriodSeconds": 5},
+            });
+            let action = KubeBackend::action("apply", Kind::CalicoNodeStatus, Some(&name));
+            let url = format!("{}?fieldManager={FIELD_MANAGER}&force=true", KubeBackend::object_path(&r));
+            let body = serde_json::to_vec(&obj).map_err(|e| other(&action, e))?;
+            let req = Request::patch(url)
+                .header(http::header::CONTENT_TYPE, "application/apply-patch+yaml")
+                .body(body)
+                .map_err(|e| other(&action, e))?;
+            self.send(req, &action).await?;
+            probes.insert(name.clone());
+        }
+        drop(probes);
+        Ok(self.get(&r).await?.map(|o| rows_of(&o)).unwrap_or_default())
+    }
+
+    /// Delete every CalicoNodeStatus this process created.
+    pub async fn end_probes(&self) -> Result<(), KubeError> {
+        let mut probes = self.probes.lock().await;
+        for name in std::mem::take(&mut *probes) {
+            let r = ObjectRef::cluster(Kind::CalicoNodeStatus, &name);
+            let action = KubeBackend::action("delete", Kind::CalicoNodeStatus, Some(&name));
+            let req = Request::delete(KubeBackend::object_path(&r)).body(Vec::new()).map_err(|e| other(&action, e))?;
+            match self.send(req, &action).await {
+                Ok(_) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(e) => {
+                    probes.insert(name);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every session reported by the CalicoNodeStatus objects that exist (read-only).
+    pub async fn reported_sessions(&self) -> Result<Vec<PeerRow>, KubeError> {
+        let mut rows: Vec<PeerRow> = self.list(Kind::CalicoNodeStatus).await?.iter().flat_map(rows_of).collect();
+        rows.sort_by(|a, b| (&a.node, &a.peer_address).cmp(&(&b.node, &b.peer_address)));
+        rows.dedup_by(|a, b| a.node == b.node && a.peer_address == b.peer_address);
+        Ok(rows)
+    }
+}
+
+/// The peer rows of one CalicoNodeStatus (`status.bgp.peersV4` and `peersV6`).
+pub fn rows_of(o: &Value) -> Vec<PeerRow> {
+    let node = o.pointer("/spec/node").and_then(Value::as_str).unwrap_or_default();
+    let mut out = Vec::new();
+    for key in ["peersV4", "peersV6"] {
+        let Some(peers) = o.pointer(&format!("/status/bgp/{key}")).and_then(Value::as_array) else { continue };
+        for p in peers {
+            let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+            let bgp_state = BgpState::parse(&s("state")).unwrap_or(BgpState::Down);
+            out.push(PeerRow {
+                node: node.to_string(),
+                peer_address: s("peerIP"),
+                peer_type: match s("type").as_str() {
+                    "NodeMesh" => PeerType::NodeToNodeMesh,
+                    "GlobalPeer" => PeerType::Global,
+                    _ => PeerType::NodeSpecific,
+                },
+                state: if bgp_state == BgpState::Established { "up".into() } else { "start".into() },
+                since: s("since"),
+                bgp_state,
+                info: String::new(),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_reporter_status() {
+        let o = json!({"spec": {"node": "k8s-1"}, "status": {"bgp": {"peersV4": [
+            {"peerIP": "172.31.13.116", "type": "NodePeer", "state": "Established", "since": "10:00:01"},
+            {"peerIP": "172.31.13.28", "type": "NodeMesh", "state": "Active", "since": "10:00:02"}]}}});
+        let rows = rows_of(&o);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].node, "k8s-1");
+        assert!(rows[0].is_established());
+        assert_eq!(rows[1].peer_type, PeerType::NodeToNodeMesh);
+        assert_eq!(rows[1].bgp_state, BgpState::Active);
+    }
+}
