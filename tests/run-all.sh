@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of calico-bgp-wizard, installing first what the tests need.
 #   sudo bash tests/run-all.sh
-# Needs: tmux (the end-to-end terminal tests). Installed with apt-get when missing (root only).
+# Needs: tmux (the end-to-end terminal tests), and for the real-cluster tests etcd, kubectl, curl
+# and a kube-apiserver v1.20.2 built from Debian's source package (about 5 minutes, once; cached
+# under ~/.cache/calico-bgp-wizard/ by tests/cluster/install.sh). Installed when missing (root only).
 # Runs: rustfmt check, clippy (warnings are errors), then every test target with snapshots
 # compared strictly (a missing or changed snapshot fails; nothing is written).
 set -euo pipefail
@@ -18,6 +20,17 @@ if ((${#need[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+
+echo "== real-cluster test environment"
+if [ ! -x "${XDG_CACHE_HOME:-$HOME/.cache}/calico-bgp-wizard/kube-apiserver-v1.20.2" ] || ! command -v etcd >/dev/null; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "tests/run-all.sh: the kube-apiserver/etcd test environment is missing; run as root (sudo) so it can be installed" >&2
+    exit 1
+  fi
+fi
+KUBE_APISERVER=$(bash tests/cluster/install.sh | tail -n 1)
+export KUBE_APISERVER
+echo "kube-apiserver: $KUBE_APISERVER"
 
 echo "== rustfmt"
 cargo fmt --all -- --check
