@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use calico_bgp_wizard::domain::facts::{ClusterFacts, detect};
 use calico_bgp_wizard::domain::objects::ObjectSet;
 
