@@ -82,13 +82,31 @@ impl Worker {
             tracing::error!("refused a write command in read-only mode");
             return;
         }
-        if let Cmd::BeginRun { steps, answers } = cmd {
-            // Synchronously: the run record must exist before the first step's task starts.
-            self.begin_run(&steps, answers);
-            return;
+        // Synchronously: the run record must be in place before the first step's task starts.
+        match cmd {
+            Cmd::BeginRun { steps, answers } => self.begin_run(&steps, answers),
+            Cmd::AdoptRun { dir } => self.adopt_run(&dir),
+            Cmd::FinishRun => self.finish_record(),
+            cmd => {
+                let w = self.clone();
+                tokio::spawn(async move { w.run(cmd).await });
+            }
         }
-        let w = self.clone();
-        tokio::spawn(async move { w.run(cmd).await });
+    }
+
+    /// Take over an interrupted run's record: its steps' progress and backups, so resume skips
+    /// what is done and undo restores objects as they were before that run.
+    fn adopt_run(&self, dir: &std::path::Path) {
+        let mut error = self.record_error.lock().unwrap_or_else(|e| e.into_inner());
+        match RunRecord::open(dir) {
+            Ok(mut r) => {
+                tracing::info!("taking over the run record in {}", r.dir.display());
+                r.manifest.finished = None;
+                *error = None;
+                self.set_record(r);
+            }
+            Err(e) => *error = Some(format!("cannot take over the interrupted run: {e}; nothing was changed")),
+        }
     }
 
     fn begin_run(&self, steps: &[Step], answers: serde_json::Value) {
@@ -114,13 +132,30 @@ impl Worker {
                 if let Err(e) = &r {
                     tracing::warn!("detection failed: {e}");
                 }
+                let detected = r.is_ok();
                 self.send(Msg::Detected(r));
+                // A real cluster may have an interrupted run of the wizard: offer it (never to
+                // the read-only dashboard, which cannot resume or undo).
+                if detected
+                    && !self.read_only
+                    && let Some(t) = self.backend.target()
+                {
+                    let open = RunRecord::latest_open(&crate::headless::runs_dir(), &t.server);
+                    self.send(Msg::OpenRun(open.map(|r| r.manifest)));
+                }
+            }
+            Cmd::DryRun { steps } => {
+                let r = self.dry_run(&steps).await;
+                if let Err(errors) = &r {
+                    tracing::warn!("server dry run: {} errors: {}", errors.len(), errors.join(" | "));
+                }
+                self.send(Msg::DryRun(r));
             }
             Cmd::RefreshPeers => {
                 let result = self.backend.peers().await;
                 self.send(Msg::Peers { result, at: self.started.elapsed() });
             }
-            Cmd::BeginRun { .. } => {}
+            Cmd::BeginRun { .. } | Cmd::AdoptRun { .. } | Cmd::FinishRun => {}
             Cmd::RunStep { idx, step } => {
                 tracing::info!("step {}: {}", idx + 1, step.title);
                 let result = match self.mark(idx, StepProgress::Running) {
@@ -153,6 +188,45 @@ impl Worker {
             }
             Cmd::Quit => {}
         }
+    }
+
+    /// Send every change of `steps` to the API server as a dry run, in plan order: Ok(how many
+    /// were accepted), or one line per rejected change (all of them, not just the first).
+    ///
+    /// A dry run of step N cannot see what steps before it would write. So a patch of an object
+    /// that an earlier change creates (and that does not exist yet) is checked as the creation of
+    /// the object as it will be after the patch, which a 404 would otherwise hide.
+    async fn dry_run(&self, steps: &[Step]) -> Result<usize, Vec<String>> {
+        let mut accepted = 0;
+        let mut errors = Vec::new();
+        let mut created: Vec<&crate::domain::objects::ObjectRef> = Vec::new();
+        for (i, step) in steps.iter().enumerate() {
+            for c in &step.changes {
+                let what = format!("step {}: {}", i + 1, c.object);
+                let current = match self.backend.get(&c.object).await {
+                    Ok(cur) => cur,
+                    Err(e) => {
+                        errors.push(format!("{what}: {e}"));
+                        continue;
+                    }
+                };
+                let result = if check_as_created(c, current.is_some(), created.contains(&&c.object)) {
+                    let as_created = Change { op: Op::Create, before: None, ..c.clone() };
+                    self.backend.dry_run(&as_created, None).await
+                } else {
+                    self.backend.dry_run(c, current.as_ref()).await
+                };
+                match result {
+                    Ok(()) => accepted += 1,
+                    Err(e) => errors.push(format!("{what}: {e}")),
+                }
+                if c.op == Op::Create {
+                    created.push(&c.object);
+                }
+            }
+        }
+        tracing::info!("server dry run: {accepted} changes accepted, {} rejected", errors.len());
+        if errors.is_empty() { Ok(accepted) } else { Err(errors) }
     }
 
     fn log(&self, idx: usize, line: String) {
@@ -387,6 +461,12 @@ async fn test_hold(point: &str, idx: usize) {
     }
 }
 
+/// A dry run checks this change as the creation of its object as planned after it: the object
+/// does not exist yet, and an earlier change (not visible to a dry run) creates it.
+fn check_as_created(c: &Change, exists: bool, created_earlier: bool) -> bool {
+    !exists && created_earlier && c.op != Op::Create
+}
+
 fn verb(op: &Op) -> &'static str {
     match op {
         Op::Create => "create",
@@ -432,4 +512,27 @@ pub async fn write_plan(dir: &str, files: &[crate::plan::render::PlanFile]) -> R
     let abs = std::fs::canonicalize(root).map(|p| p.display().to_string()).unwrap_or_else(|_| dir.to_string());
     tracing::info!("plan written to {abs}");
     Ok(abs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::objects::{Kind, ObjectRef};
+
+    #[test]
+    fn a_patch_of_an_object_an_earlier_step_creates_is_dry_run_as_its_creation() {
+        let pool = ObjectRef::cluster(Kind::IpPool, "new-pool");
+        let patch = Change {
+            object: pool,
+            op: Op::MergePatch(serde_json::json!({"spec": {"natOutgoing": false}})),
+            before: Some(serde_json::json!({})),
+            after: serde_json::json!({}),
+            v3: None,
+        };
+        assert!(check_as_created(&patch, false, true), "404 otherwise: the earlier step has not run");
+        assert!(!check_as_created(&patch, true, true), "it exists: dry-run the patch itself");
+        assert!(!check_as_created(&patch, false, false), "nobody creates it: the 404 is a real error");
+        let create = Change { op: Op::Create, ..patch };
+        assert!(!check_as_created(&create, false, true));
+    }
 }

@@ -1,10 +1,15 @@
-//! The real binary in a real terminal: tmux runs `calico-bgp-wizard --demo`, send-keys types like
-//! an operator, capture-pane reads the screen. Needs tmux (the README's test command installs it);
-//! without it these tests fail rather than skip.
+//! The real binary in a real terminal: tmux runs `calico-bgp-wizard --demo`, or the wizard against
+//! a real kube-apiserver (tests/common/cluster.rs), send-keys types like an operator, capture-pane
+//! reads the screen. Needs tmux (the README's test command installs it), and for the real-cluster
+//! walkthroughs `bash tests/cluster/install.sh` once; without them these tests fail rather than skip.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+use common::cluster::TestCluster;
 
 /// tmux on a server of its own (`-L`): tests in parallel never share a server, and the
 /// operator's own tmux sessions are never touched.
@@ -48,6 +53,16 @@ impl Tmux {
 
     fn cwd(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The wizard's process id: the child of the pane's shell (which `env` replaced with it).
+    fn wizard_pid(&self) -> u32 {
+        let out = tmux(&self.name).args(["display-message", "-p", "-t", &self.name, "#{pane_pid}"]).output().unwrap();
+        let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap();
+        let pids: Vec<u32> = children.split_whitespace().map(|p| p.parse().unwrap()).collect();
+        assert_eq!(pids.len(), 1, "the pane's shell runs the wizard alone: {pids:?}");
+        pids[0]
     }
 
     fn screen(&self) -> String {
@@ -121,13 +136,10 @@ fn files_under(p: &Path) -> Vec<PathBuf> {
     out
 }
 
-#[test]
-fn walkthrough_to_all_established() {
-    let t = Tmux::start("walk", "--demo", 80, 24);
-    let s = t.wait_for("172.27.208.0/22", 20);
-    assert!(s.contains("v1.24.6") && s.contains("v3.23.3"), "{s}");
-    assert!(s.contains("manifest"), "{s}");
-
+/// From the Detect screen (cluster read) to Preview with the demo walkthrough's answers: the two
+/// suggested reflectors, the demo switch 172.31.13.116 in AS 7675 (a public AS: confirmed), the
+/// existing pool.
+fn answer_the_demo_questions(t: &Tmux) {
     t.keys(&["Enter"]);
     let s = t.wait_for("Cluster ID", 5);
     assert_eq!(s.matches("[x]").count(), 2, "two suggested reflectors:\n{s}");
@@ -144,8 +156,22 @@ fn walkthrough_to_all_established() {
 
     t.wait_for("or type a CIDR", 5);
     t.keys(&["Enter"]);
-
     t.wait_for("steps", 5);
+}
+
+#[test]
+fn walkthrough_to_all_established() {
+    let t = Tmux::start("walk", "--demo", 80, 24);
+    let s = t.wait_for("172.27.208.0/22", 20);
+    assert!(s.contains("v1.24.6") && s.contains("v3.23.3"), "{s}");
+    assert!(s.contains("manifest"), "{s}");
+
+    answer_the_demo_questions(&t);
+    // d: the server dry run, which the demo passes.
+    let s = t.wait_for("Server dry run: not run yet", 5);
+    assert!(s.contains("d check"), "{s}");
+    t.type_text("d");
+    t.wait_for("changes accepted (the demo accepts every change)", 10);
     t.keys(&["Tab"]);
     t.wait_for("router bgp 7675", 5);
     t.keys(&["Tab"]);
@@ -286,4 +312,186 @@ fn a_panic_restores_the_terminal() {
     // Raw mode is off again: the shell's terminal is in canonical (line) mode.
     let s = t.wait_for("TTY-MODE", 5);
     assert!(s.lines().any(|l| l.trim() == "TTY-MODE icanon"), "raw mode left on after the panic:\n{s}");
+}
+
+// ── Against a real API server ───────────────────────────────────────────────────────────────────
+
+/// kube-apiserver with the demo cluster's objects, and the controller stand-in (rollouts complete,
+/// CalicoNodeStatus objects get the sessions calico-node would report; the switch answers AS 7675).
+fn real_demo_cluster() -> TestCluster {
+    let mut c = TestCluster::start();
+    c.load_fixture(&Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo-cluster.yaml"));
+    c.start_stand_in();
+    c
+}
+
+/// `env` words that point the wizard at `c` (no `--demo`) with its state (run records, logs)
+/// under `state`, shared by the sessions of one test.
+fn real_env(c: &TestCluster, state: &Path, extra: &str) -> String {
+    format!(
+        "KUBECONFIG={} HOME={} XDG_STATE_HOME={} {extra}",
+        c.kubeconfig_admin().display(),
+        state.display(),
+        state.join("state").display()
+    )
+}
+
+/// The run records under the state directory.
+fn run_manifests(state: &Path) -> Vec<serde_json::Value> {
+    let runs = state.join("state/calico-bgp-wizard/runs");
+    let mut out: Vec<serde_json::Value> = std::fs::read_dir(&runs)
+        .unwrap_or_else(|e| panic!("{}: {e}", runs.display()))
+        .map(|e| serde_json::from_str(&std::fs::read_to_string(e.unwrap().path().join("run.json")).unwrap()).unwrap())
+        .collect();
+    out.sort_by_key(|m| m["id"].as_str().unwrap_or_default().to_string());
+    out
+}
+
+/// What the demo answers leave in the cluster: the switch peer, the reflectors, the mesh off.
+fn assert_switched_to_reflectors(c: &TestCluster) {
+    let peer = c.kubectl_ok(&[
+        "get",
+        "bgppeers.crd.projectcalico.org",
+        "rr-peer",
+        "-o",
+        "jsonpath={.spec.peerIP} {.spec.asNumber}",
+    ]);
+    assert_eq!(peer, "172.31.13.116 7675");
+    let mesh = c.kubectl_ok(&[
+        "get",
+        "bgpconfigurations.crd.projectcalico.org",
+        "default",
+        "-o",
+        "jsonpath={.spec.nodeToNodeMeshEnabled}",
+    ]);
+    assert_eq!(mesh, "false", "the node-to-node mesh is off");
+    let rrs = c.kubectl_ok(&["get", "nodes", "-l", "route-reflector=true", "-o", "name"]);
+    assert_eq!(rrs.lines().collect::<Vec<_>>(), ["node/k8s-1", "node/k8s-2"]);
+    let probes = c.kubectl_ok(&["get", "caliconodestatuses.crd.projectcalico.org", "-o", "name"]);
+    assert_eq!(probes.trim(), "", "the wizard deletes its session probes after each wait");
+}
+
+#[test]
+fn walkthrough_against_a_real_api_server() {
+    let c = real_demo_cluster();
+    let state = tempfile::tempdir().unwrap();
+    let t = Tmux::start_env("real", &real_env(&c, state.path(), ""), "", 80, 24);
+    let s = t.wait_for("172.27.208.0/22", 30);
+    // The real server and context, not the demo's.
+    assert!(s.contains(&format!("admin@test · {}", c.server_url())), "{s}");
+    assert!(!s.contains("DEMO") && s.contains("v3.23.3"), "{s}");
+    assert!(!s.contains("An earlier run was interrupted"), "no run was recorded yet:\n{s}");
+
+    answer_the_demo_questions(&t);
+    // d sends every change as a server-side dry run: the real API server accepts them all.
+    t.wait_for("d asks the API server to check every change", 5);
+    t.type_text("d");
+    let s = t.wait_for("changes accepted by the API server", 30);
+    assert!(s.contains("✓ Server dry run: all 7 changes accepted"), "{s}");
+    assert_eq!(
+        c.kubectl_ok(&["get", "bgppeers.crd.projectcalico.org", "-o", "name"]).trim(),
+        "",
+        "a dry run stores nothing"
+    );
+
+    t.keys(&["Enter"]);
+    let s = t.wait_for("Apply the plan?", 5);
+    assert!(s.contains("admin@test") && !s.contains("embedded demo"), "{s}");
+    t.type_text("y");
+    let s = t.wait_for("applied and verified", 240);
+    assert_eq!(s.matches("✓ done").count(), 6, "every step line shows done:\n{s}");
+
+    // The dashboard reads sessions from CalicoNodeStatus objects; the wizard deleted its own after
+    // each wait, so on this cluster (no calico-node to create any) the table is honestly empty.
+    t.keys(&["Enter"]);
+    let s = t.wait_for("no BGP session is reported yet", 15);
+    assert!(s.contains("0 sessions"), "{s}");
+    t.type_text("q");
+    let s = t.wait_for("TTY-MODE", 10);
+    assert!(s.contains("EXITED 0") && s.lines().any(|l| l.trim() == "TTY-MODE icanon"), "{s}");
+
+    assert_switched_to_reflectors(&c);
+    let runs = run_manifests(state.path());
+    assert_eq!(runs.len(), 1);
+    assert!(runs[0]["finished"].is_string(), "the finished run's record is closed: {}", runs[0]);
+    assert!(runs[0]["progress"].as_array().unwrap().iter().all(|p| p == "done"), "{}", runs[0]);
+
+    // Started again: the closed run is not offered.
+    let again = Tmux::start_env("real-again", &real_env(&c, state.path(), ""), "", 80, 24);
+    let s = again.wait_for("Checks:", 30);
+    assert!(!s.contains("An earlier run was interrupted"), "{s}");
+    assert!(s.contains("node-to-node mesh off"), "{s}");
+}
+
+/// Walk the real cluster to the apply and kill the wizard (SIGKILL, as a dropped SSH session or an
+/// OOM kill would) while step 3 runs: steps 1 and 2 are done, step 3 is recorded as running.
+fn interrupted_run(tag: &str, c: &TestCluster, state: &Path) {
+    let hold = state.join("hold");
+    let env = real_env(
+        c,
+        state,
+        &format!("CALICO_BGP_WIZARD_TEST_HOLD=before:3 CALICO_BGP_WIZARD_TEST_HOLD_FILE={}", hold.display()),
+    );
+    let t = Tmux::start_env(tag, &env, "", 100, 30);
+    t.wait_for("172.27.208.0/22", 30);
+    answer_the_demo_questions(&t);
+    t.keys(&["Enter"]);
+    t.wait_for("Apply the plan?", 5);
+    t.type_text("y");
+    common::cluster::wait_until("the wizard holds before step 3", Duration::from_secs(180), || hold.exists());
+    let pid = t.wizard_pid();
+    assert!(Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap().success());
+    t.wait_for("EXITED", 10);
+    let runs = run_manifests(state);
+    assert_eq!(runs.len(), 1);
+    let progress: Vec<&str> = runs[0]["progress"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    assert_eq!(progress, ["done", "done", "running", "pending", "pending", "pending"]);
+}
+
+#[test]
+fn an_interrupted_run_is_resumed_from_the_dialog() {
+    let c = real_demo_cluster();
+    let state = tempfile::tempdir().unwrap();
+    interrupted_run("resume-1", &c, state.path());
+
+    let t = Tmux::start_env("resume", &real_env(&c, state.path(), ""), "", 100, 30);
+    let s = t.wait_for("An earlier run was interrupted", 30);
+    assert!(s.contains("interrupted after 2 of 6 steps") && s.contains("r resume"), "{s}");
+    assert!(s.contains("⟳ stopped") && s.contains("3. Make k8s-2 a route reflector"), "{s}");
+    t.type_text("r");
+    let s = t.wait_for("applied and verified", 240);
+    assert!(s.contains("Taken over from the interrupted run"), "{s}");
+    assert_eq!(s.matches("✓ done").count(), 6, "{s}");
+    t.type_text("q");
+    t.wait_for("EXITED 0", 10);
+
+    assert_switched_to_reflectors(&c);
+    let runs = run_manifests(state.path());
+    assert_eq!(runs.len(), 1, "resumed in the same run record");
+    assert!(runs[0]["finished"].is_string(), "{}", runs[0]);
+}
+
+#[test]
+fn an_interrupted_run_is_undone_from_the_dialog() {
+    let c = real_demo_cluster();
+    let state = tempfile::tempdir().unwrap();
+    let before = c.kubectl_ok(&["get", "nodes", "-o", "jsonpath={.items[*].metadata.labels}"]);
+    interrupted_run("undo-1", &c, state.path());
+
+    let t = Tmux::start_env("undo", &real_env(&c, state.path(), ""), "", 100, 30);
+    t.wait_for("An earlier run was interrupted", 30);
+    t.type_text("u");
+    let s = t.wait_for("Every applied step was undone", 240);
+    assert!(s.contains("undone"), "{s}");
+    // Back: the cluster is read again, and nothing is left to offer.
+    t.keys(&["Escape"]);
+    let s = t.wait_for("Checks:", 30);
+    assert!(!s.contains("An earlier run was interrupted") && s.contains("Reflectors  none"), "{s}");
+    t.type_text("q");
+    t.wait_for("EXITED 0", 10);
+
+    assert_eq!(c.kubectl_ok(&["get", "bgppeers.crd.projectcalico.org", "-o", "name"]).trim(), "");
+    assert_eq!(c.kubectl_ok(&["get", "nodes", "-o", "jsonpath={.items[*].metadata.labels}"]), before);
+    let runs = run_manifests(state.path());
+    assert!(runs[0]["finished"].is_string(), "{}", runs[0]);
 }

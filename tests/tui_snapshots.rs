@@ -57,6 +57,14 @@ fn at_peering_filled() -> App {
     app
 }
 
+/// Confirm the apply on Preview and let the server dry run pass.
+fn start_apply(app: &mut App) {
+    key(app, KeyCode::Enter);
+    key(app, KeyCode::Char('y'));
+    let n = app.preview.plan.as_ref().unwrap().steps.iter().map(|s| s.changes.len()).sum();
+    app.update(Msg::DryRun(Ok(n)));
+}
+
 fn at_preview() -> App {
     let mut app = at_peering_filled();
     key(&mut app, KeyCode::Enter);
@@ -154,11 +162,31 @@ fn preview_screen() {
 }
 
 #[test]
+fn preview_server_dry_run() {
+    let mut app = at_preview();
+    app.demo = false;
+    key(&mut app, KeyCode::Char('d'));
+    snap("preview_dry_run_running", &app);
+    app.update(Msg::DryRun(Err(vec![
+        "step 1: BGPPeer rr-peer: dry-run bgppeers.crd.projectcalico.org rr-peer: rejected by the API server \
+         (422 Invalid: BGPPeer.crd.projectcalico.org \"rr-peer\" is invalid: spec.asNumber: Invalid value: \
+         \"string\": spec.asNumber in body must be of type integer: \"string\")"
+            .into(),
+        "step 5: BGPConfiguration default: permission denied: cannot dry-run bgpconfigurations.crd.projectcalico.org \
+         (403 Forbidden: bgpconfigurations.crd.projectcalico.org \"default\" is forbidden)"
+            .into(),
+    ])));
+    snap("preview_dry_run_rejected", &app);
+    key(&mut app, KeyCode::Char('d'));
+    app.update(Msg::DryRun(Ok(9)));
+    snap("preview_dry_run_accepted", &app);
+}
+
+#[test]
 fn apply_screen() {
     let mut app = at_preview();
     let steps = app.preview.plan.as_ref().unwrap().steps.len();
-    key(&mut app, KeyCode::Enter);
-    key(&mut app, KeyCode::Char('y'));
+    start_apply(&mut app);
     assert_eq!(app.screen, Screen::Apply);
     app.update(Msg::Tick(Duration::from_millis(1500)));
     app.update(Msg::Step(StepEvent::Log { idx: 0, line: "create BGPPeer peer-with-route-reflectors".into() }));
@@ -183,8 +211,7 @@ fn apply_screen() {
     snap("apply_failed", &app);
     // Finish instead: a fresh run where every step completes.
     let mut app = at_preview();
-    key(&mut app, KeyCode::Enter);
-    key(&mut app, KeyCode::Char('y'));
+    start_apply(&mut app);
     for i in 0..steps {
         app.update(Msg::Tick(Duration::from_secs(i as u64 + 1)));
         app.update(Msg::Step(StepEvent::Done { idx: i }));
@@ -241,4 +268,28 @@ fn detect_configured_and_half_configured_reflectors() {
     app.update(Msg::Detected(Ok(set)));
     let screen = draw(&app, 120, 40);
     assert!(screen.contains("k8s-2 (cluster ID 244.0.0.1, label route-reflector=true missing)"), "{screen}");
+}
+
+#[test]
+fn interrupted_run_offer() {
+    use calico_bgp_wizard::runs::{RunManifest, StepProgress};
+    let steps = at_preview().preview.plan.unwrap().steps;
+    let mut progress = vec![StepProgress::Pending; steps.len()];
+    progress[..3].copy_from_slice(&[StepProgress::Done, StepProgress::Done, StepProgress::Running]);
+    let m = RunManifest {
+        format: calico_bgp_wizard::runs::FORMAT.into(),
+        id: "20261129-161500".into(),
+        started: "2026-11-29T16:15:00Z".into(),
+        server: "https://172.31.13.28:6443".into(),
+        context: "kubernetes-admin@demo".into(),
+        answers: serde_json::json!({}),
+        steps,
+        progress,
+        backups: Vec::new(),
+        finished: None,
+    };
+    let mut app = App::new(Mode::Wizard, false);
+    app.update(Msg::Detected(Ok(DemoCluster::embedded().objects().clone())));
+    app.update(Msg::OpenRun(Some(m)));
+    snap("detect_interrupted_run", &app);
 }

@@ -25,6 +25,7 @@ pub enum Action {
     NextVendor,
     PrevVendor,
     Write,
+    DryRun,
     Pause,
     Abort,
     Undo,
@@ -269,6 +270,15 @@ pub const KEYS: &[Binding] = &[
         read_only: false,
     },
     Binding {
+        keys: &[Key::Char('d')],
+        action: Action::DryRun,
+        hint: "check",
+        help: "Check every change with the API server (stores nothing)",
+        scope: Scope::Only(&[Screen::Preview]),
+        while_editing: false,
+        read_only: false,
+    },
+    Binding {
         keys: &[Key::Char('p')],
         action: Action::Pause,
         hint: "pause",
@@ -395,7 +405,13 @@ mod tests {
                 assert!(
                     !matches!(
                         b.action,
-                        Action::Next | Action::Write | Action::Undo | Action::Toggle | Action::Pause | Action::Abort
+                        Action::Next
+                            | Action::Write
+                            | Action::DryRun
+                            | Action::Undo
+                            | Action::Toggle
+                            | Action::Pause
+                            | Action::Abort
                     ),
                     "{:?} is reachable in read-only mode",
                     b.action

@@ -9,9 +9,11 @@
 
 pub mod input;
 pub mod keys;
+mod resume;
 mod update;
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::domain::answers::{Answers, Vendor};
@@ -20,6 +22,7 @@ use crate::domain::findings::Finding;
 use crate::domain::objects::ObjectSet;
 use crate::plan::render::PlanFile;
 use crate::plan::{Plan, Step};
+use crate::runs::RunManifest;
 use crate::status::model::PeerRow;
 
 pub use input::TextInput;
@@ -145,6 +148,22 @@ pub struct PreviewState {
     /// Open while the operator types the directory for `w`.
     pub write_dir: Option<TextInput>,
     pub written: Option<Result<String, String>>,
+    /// The server-side dry run of this plan (`d`, and before every apply).
+    pub dry_run: DryRunState,
+    /// The running dry run was started by the apply confirm: start the apply when it passes.
+    pub apply_after_dry_run: bool,
+}
+
+/// What the API server said about the plan when asked to dry-run every change (admission,
+/// schema), storing nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DryRunState {
+    NotRun,
+    Running,
+    /// Every change accepted: how many.
+    Accepted(usize),
+    /// One line per rejected change: step number, object, the server's message.
+    Rejected(Vec<String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +232,8 @@ pub struct ApplyState {
     pub phase: ApplyPhase,
     pub selected: usize,
     pub started: Duration,
+    /// The id of the interrupted run this apply took over (resume or undo), if it is one.
+    pub adopted: Option<String>,
 }
 
 impl ApplyState {
@@ -254,6 +275,17 @@ pub enum ConfirmAction {
     Quit,
 }
 
+/// An interrupted run found at start, offered for resume or undo on the Detect screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOffer {
+    pub manifest: RunManifest,
+    /// A step still to run stores the BGP password, which the run record never keeps: resume is
+    /// only possible headless, with `--password-file`.
+    pub needs_password: bool,
+    /// The operator chose "leave it for now": the dialog is closed, the run stays open.
+    pub dismissed: bool,
+}
+
 /// Everything that can happen to the app.
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -267,6 +299,10 @@ pub enum Msg {
         at: Duration,
     },
     PlanWritten(Result<String, String>),
+    /// The server-side dry run of the plan: Ok(changes accepted) or one line per error.
+    DryRun(Result<usize, Vec<String>>),
+    /// After detection on a real cluster: the newest unfinished run against it, if any.
+    OpenRun(Option<RunManifest>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -302,13 +338,33 @@ pub enum Cmd {
         dir: String,
         files: Vec<PlanFile>,
     },
+    /// Send every change of these steps to the API server as a dry run (`dryRun=All`): PATCH
+    /// requests that store nothing, but still writes to the API server's eyes.
+    DryRun {
+        steps: Vec<Step>,
+    },
+    /// Take over the run record in `dir` (an interrupted run): its steps, backups and progress.
+    AdoptRun {
+        dir: PathBuf,
+    },
+    /// The run ended (every step done, or every applied step undone): close its record.
+    FinishRun,
     Quit,
 }
 
 impl Cmd {
-    /// True for commands that change the cluster.
+    /// True for commands that change the cluster or its run records; the read-only dashboard
+    /// never sends them and its worker refuses them.
     pub fn is_write(&self) -> bool {
-        matches!(self, Cmd::BeginRun { .. } | Cmd::RunStep { .. } | Cmd::UndoStep { .. })
+        matches!(
+            self,
+            Cmd::BeginRun { .. }
+                | Cmd::RunStep { .. }
+                | Cmd::UndoStep { .. }
+                | Cmd::DryRun { .. }
+                | Cmd::AdoptRun { .. }
+                | Cmd::FinishRun
+        )
     }
 }
 
@@ -332,6 +388,10 @@ pub struct App {
     pub apply: Option<ApplyState>,
     pub status: StatusState,
     pub confirm: Option<Confirm>,
+    /// An interrupted run offered on the Detect screen (real clusters).
+    pub run_offer: Option<RunOffer>,
+    /// Where run records live (`<state>/runs`): an adopted run's folder is `<runs_root>/<id>`.
+    pub runs_root: PathBuf,
     pub help: bool,
     pub detail_scroll: u16,
     pub quit: bool,
@@ -377,6 +437,8 @@ impl App {
                 calicoctl: false,
                 write_dir: None,
                 written: None,
+                dry_run: DryRunState::NotRun,
+                apply_after_dry_run: false,
             },
             apply: None,
             status: StatusState {
@@ -389,6 +451,8 @@ impl App {
                 scroll: 0,
             },
             confirm: None,
+            run_offer: None,
+            runs_root: crate::headless::runs_dir(),
             help: false,
             detail_scroll: 0,
             quit: false,
@@ -496,7 +560,12 @@ impl App {
             (Screen::Detect, A::Back) => false,
             (Screen::Detect, A::Next) => self.facts.is_some(),
             (Screen::Preview, A::Next) => {
-                self.preview.write_dir.is_some() || self.preview.plan.as_ref().is_some_and(|p| !p.is_empty())
+                self.preview.write_dir.is_some()
+                    || (self.preview.plan.as_ref().is_some_and(|p| !p.is_empty()) && !self.dry_run_running())
+            }
+            (Screen::Preview, A::Back) => !self.dry_run_running(),
+            (Screen::Preview, A::DryRun) => {
+                self.preview.plan.as_ref().is_some_and(|p| !p.is_empty()) && !self.dry_run_running()
             }
             (Screen::Preview, A::Write | A::NextVendor | A::NextTab) => self.preview.plan.is_some(),
             (Screen::Apply, A::Next) => phase == Some(ApplyPhase::Finished),
@@ -522,6 +591,16 @@ impl App {
     pub fn status_stale(&self) -> bool {
         let s = &self.status;
         s.refresh_error.is_some() || s.last_refresh.is_some_and(|at| self.now.saturating_sub(at) > REFRESH_EVERY * 5)
+    }
+
+    /// The server-side dry run is in flight: Preview waits for it (no apply, no going back).
+    pub fn dry_run_running(&self) -> bool {
+        self.preview.dry_run == DryRunState::Running
+    }
+
+    /// The interrupted-run dialog is showing (it takes every key until answered).
+    pub fn offer_open(&self) -> bool {
+        self.screen == Screen::Detect && self.confirm.is_none() && self.run_offer.as_ref().is_some_and(|o| !o.dismissed)
     }
 
     /// Is any step running or verifying right now?

@@ -34,6 +34,11 @@ impl App {
                 self.preview.write_dir = None;
                 Vec::new()
             }
+            Msg::DryRun(r) => self.on_dry_run(r),
+            Msg::OpenRun(m) => {
+                self.on_open_run(m);
+                Vec::new()
+            }
         }
     }
 
@@ -63,6 +68,9 @@ impl App {
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
+        if self.offer_open() {
+            return self.on_offer_key(key.code);
+        }
         if let Some(c) = self.confirm.take() {
             return match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => self.confirmed(c.on_yes),
@@ -147,10 +155,7 @@ impl App {
                 self.help = true;
                 Vec::new()
             }
-            Action::Back => {
-                self.back();
-                Vec::new()
-            }
+            Action::Back => self.back(),
             Action::Next => self.next(),
             Action::Up => {
                 self.move_cursor(-1);
@@ -215,6 +220,7 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::DryRun => self.start_dry_run(false),
             Action::Pause => self.pause(),
             Action::Abort => {
                 self.abort();
@@ -265,7 +271,17 @@ impl App {
         vec![Cmd::Quit]
     }
 
-    fn back(&mut self) {
+    fn back(&mut self) -> Vec<Cmd> {
+        if self.screen == Screen::Preview && self.dry_run_running() {
+            return Vec::new();
+        }
+        if self.screen == Screen::Apply
+            && let Some(a) = &self.apply
+            && a.phase == ApplyPhase::RolledBack
+            && a.adopted.is_some()
+        {
+            return self.redetect();
+        }
         self.detail_scroll = 0;
         self.screen = match self.screen {
             Screen::Detect => Screen::Detect,
@@ -286,6 +302,21 @@ impl App {
                 }
             }
         };
+        Vec::new()
+    }
+
+    /// After an adopted run was undone, the facts read before the undo are out of date: read the
+    /// cluster again and start over from Detect.
+    fn redetect(&mut self) -> Vec<Cmd> {
+        self.apply = None;
+        self.facts = None;
+        self.objects = None;
+        self.preflight = Vec::new();
+        self.preview.plan = None;
+        self.reflectors.initialised = false;
+        self.detail_scroll = 0;
+        self.screen = Screen::Detect;
+        vec![Cmd::Detect]
     }
 
     fn next(&mut self) -> Vec<Cmd> {
@@ -331,7 +362,7 @@ impl App {
                     };
                 }
                 let Some(plan) = &self.preview.plan else { return Vec::new() };
-                if plan.is_empty() {
+                if plan.is_empty() || self.dry_run_running() {
                     return Vec::new();
                 }
                 let mut lines = vec![format!(
@@ -343,6 +374,19 @@ impl App {
                 lines.extend(plan.steps.iter().enumerate().map(|(i, s)| format!("  {}. {}", i + 1, s.title)));
                 lines.push("Each step is verified before the next starts; you can pause, abort or undo.".into());
                 lines.push("The switch must already be configured: each reflector waits for its session to it.".into());
+                if !self.demo {
+                    lines.push(
+                        "The API server checks every change first (server-side dry run); the apply starts only if it \
+                         accepts them all."
+                            .into(),
+                    );
+                }
+                if let Some(o) = &self.run_offer {
+                    lines.push(format!(
+                        "Note: the earlier run {} is still unfinished; `calico-bgp-wizard rollback {}` takes it back.",
+                        o.manifest.id, o.manifest.id
+                    ));
+                }
                 self.confirm =
                     Some(Confirm { title: "Apply the plan?".into(), lines, on_yes: ConfirmAction::StartApply });
                 Vec::new()
@@ -417,6 +461,8 @@ impl App {
         let v = validate::validate(&self.answers(), f);
         self.preview.selected = 0;
         self.preview.scroll = 0;
+        self.preview.dry_run = DryRunState::NotRun;
+        self.preview.apply_after_dry_run = false;
         match v.valid {
             Some(valid) => {
                 self.preview.plan = Some(plan::build_plan(&valid, f, objects));
@@ -441,13 +487,43 @@ impl App {
     fn confirmed(&mut self, action: ConfirmAction) -> Vec<Cmd> {
         match action {
             ConfirmAction::ProceedPastWarnings => self.advance(),
-            ConfirmAction::StartApply => self.start_apply(),
+            ConfirmAction::StartApply => self.start_dry_run(true),
             ConfirmAction::Undo => self.start_undo(),
             ConfirmAction::Quit => {
                 self.quit = true;
                 vec![Cmd::Quit]
             }
         }
+    }
+
+    /// Ask the API server to check every change of the plan (`then_apply`: the operator confirmed
+    /// the apply, which starts only if every change is accepted).
+    fn start_dry_run(&mut self, then_apply: bool) -> Vec<Cmd> {
+        let Some(plan) = &self.preview.plan else { return Vec::new() };
+        if plan.is_empty() || self.dry_run_running() {
+            return Vec::new();
+        }
+        let steps = plan.steps.clone();
+        self.preview.dry_run = DryRunState::Running;
+        self.preview.apply_after_dry_run = then_apply;
+        vec![Cmd::DryRun { steps }]
+    }
+
+    fn on_dry_run(&mut self, r: Result<usize, Vec<String>>) -> Vec<Cmd> {
+        if !self.dry_run_running() {
+            return Vec::new(); // the plan was rebuilt since: this verdict is for another plan
+        }
+        let then_apply = std::mem::take(&mut self.preview.apply_after_dry_run);
+        match r {
+            Ok(n) => {
+                self.preview.dry_run = DryRunState::Accepted(n);
+                if then_apply && self.screen == Screen::Preview {
+                    return self.start_apply();
+                }
+            }
+            Err(errors) => self.preview.dry_run = DryRunState::Rejected(errors),
+        }
+        Vec::new()
     }
 
     fn start_apply(&mut self) -> Vec<Cmd> {
@@ -468,15 +544,20 @@ impl App {
             steps: plan.steps.clone(),
             answers: crate::plan::render::plan_json(plan)["answers"].clone(),
         };
-        self.apply = Some(ApplyState { runs, phase: ApplyPhase::Running, selected: 0, started: self.now });
+        self.apply =
+            Some(ApplyState { runs, phase: ApplyPhase::Running, selected: 0, started: self.now, adopted: None });
         self.screen = Screen::Apply;
+        self.help = false;
+        self.preview.write_dir = None;
+        // The dry run's verdict was for this start; after the run the cluster is different.
+        self.preview.dry_run = DryRunState::NotRun;
         let mut cmds = vec![begin];
         cmds.extend(self.start_next());
         cmds
     }
 
     /// Start the first pending step, or finish.
-    fn start_next(&mut self) -> Vec<Cmd> {
+    pub(super) fn start_next(&mut self) -> Vec<Cmd> {
         let now = self.now;
         let Some(a) = &mut self.apply else { return Vec::new() };
         match a.runs.iter().position(|r| r.state == StepState::Pending) {
@@ -489,7 +570,7 @@ impl App {
             }
             None => {
                 a.phase = ApplyPhase::Finished;
-                Vec::new()
+                vec![Cmd::FinishRun]
             }
         }
     }
@@ -551,7 +632,7 @@ impl App {
         self.confirm = Some(Confirm { title: "Undo the applied steps?".into(), lines, on_yes: ConfirmAction::Undo });
     }
 
-    fn start_undo(&mut self) -> Vec<Cmd> {
+    pub(super) fn start_undo(&mut self) -> Vec<Cmd> {
         self.skip_pending();
         if let Some(a) = &mut self.apply {
             a.phase = ApplyPhase::Undoing;
@@ -571,7 +652,7 @@ impl App {
             }
             None => {
                 a.phase = ApplyPhase::RolledBack;
-                Vec::new()
+                vec![Cmd::FinishRun]
             }
         }
     }

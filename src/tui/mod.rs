@@ -42,6 +42,9 @@ pub fn render(f: &mut Frame, app: &App, t: &Theme) {
     if app.help {
         widgets::help_popup(f, body, app, t);
     }
+    if let Some(o) = app.run_offer.as_ref().filter(|_| app.offer_open()) {
+        widgets::run_offer_popup(f, body, o, t);
+    }
     if let Some(c) = &app.confirm {
         widgets::confirm_popup(f, body, c, t);
     }

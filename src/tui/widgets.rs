@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::theme::Theme;
-use crate::app::{App, Confirm, Mode, Screen, TextInput, keys};
+use crate::app::{App, Confirm, Mode, RunOffer, Screen, TextInput, keys};
 use crate::domain::findings::{Finding, Severity};
 
 /// ```text
@@ -52,7 +52,13 @@ pub fn header(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
 
 /// One line of key hints generated from the key table.
 pub fn footer(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
-    let hints: Vec<(String, &str)> = if app.confirm.is_some() {
+    let hints: Vec<(String, &str)> = if app.offer_open() {
+        let mut h = vec![("u".to_string(), "undo it"), ("esc".to_string(), "leave it for now")];
+        if app.run_offer.as_ref().is_some_and(|o| !o.needs_password) {
+            h.insert(0, ("r".to_string(), "resume"));
+        }
+        h
+    } else if app.confirm.is_some() {
         vec![("y".to_string(), "yes"), ("n".to_string(), "no")]
     } else if app.help {
         vec![("any key".to_string(), "close help")]
@@ -157,6 +163,65 @@ pub fn confirm_popup(f: &mut Frame, area: Rect, c: &Confirm, t: &Theme) {
     let p = Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .block(Block::default().borders(Borders::ALL).title(Span::styled(format!(" {} ", c.title), t.title())));
+    let height = p.line_count(width).min(u16::MAX as usize) as u16;
+    let r = centered(area, width, height);
+    f.render_widget(Clear, r);
+    f.render_widget(p, r);
+}
+
+/// The interrupted run found at start, with its steps, and what r, u and esc do.
+///
+/// ```text
+///  ┌ An earlier run was interrupted ──────────────────────────────┐
+///  │An earlier run was interrupted: run 20261129-161500 on …      │
+///  │  ✓ done     1. Create the BGP peers (they select no node yet) │
+///  │  · pending  3. Make k8s-2 a route reflector                   │
+///  │r resume · u undo it · esc leave it for now                    │
+///  └───────────────────────────────────────────────────────────────┘
+/// ```
+pub fn run_offer_popup(f: &mut Frame, area: Rect, o: &RunOffer, t: &Theme) {
+    use crate::runs::StepProgress as P;
+    let m = &o.manifest;
+    let width = area.width.saturating_sub(4).min(90);
+    let mut lines = vec![Line::from(format!("An earlier run was interrupted: {}.", m.summary())), Line::from("")];
+    for (i, (step, p)) in m.steps.iter().zip(&m.progress).enumerate() {
+        let (mark, label, style) = match p {
+            P::Done => ("✓", "done", t.ok()),
+            P::Running => ("⟳", "stopped", t.key()),
+            P::Failed => ("✗", "failed", t.severity(Severity::Error)),
+            P::Undone => ("↶", "undone", t.dim()),
+            P::Pending => ("·", "pending", t.dim()),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {mark} {label:<8} "), style),
+            Span::raw(format!("{:>2}. {}", i + 1, step.title)),
+        ]));
+    }
+    lines.push(Line::from(""));
+    if o.needs_password {
+        // The command on a line of its own, so it copies as one piece.
+        lines.push(Line::from(Span::styled("This run still has to store the BGP password: finish it with", t.key())));
+        lines.push(Line::from(format!("  calico-bgp-wizard resume {} --password-file FILE", m.id)));
+        lines.push(Line::from(""));
+    } else {
+        lines.push(Line::from("Resume runs the steps not done; a step that was stopped runs again."));
+    }
+    lines.push(Line::from("Undo takes back what the run changed, last step first, from its backups."));
+    lines.push(Line::from(""));
+    let mut keys_line = Vec::new();
+    if !o.needs_password {
+        keys_line.extend([Span::styled("r", t.key()), Span::raw(" resume · ")]);
+    }
+    keys_line.extend([
+        Span::styled("u", t.key()),
+        Span::raw(" undo it · "),
+        Span::styled("esc", t.key()),
+        Span::raw(" leave it for now"),
+    ]);
+    lines.push(Line::from(keys_line));
+    let p = Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+        Block::default().borders(Borders::ALL).title(Span::styled(" An earlier run was interrupted ", t.title())),
+    );
     let height = p.line_count(width).min(u16::MAX as usize) as u16;
     let r = centered(area, width, height);
     f.render_widget(Clear, r);

@@ -46,7 +46,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
     let list_h = (total as u16 + 1).min(area.height / 2).max(3);
     let [phase_area, list_area, detail] =
         Layout::vertical([Constraint::Length(2), Constraint::Length(list_h), Constraint::Min(3)]).areas(area);
-    f.render_widget(Paragraph::new(Line::from(Span::styled(phase, style))).wrap(Wrap { trim: true }), phase_area);
+    let mut head = vec![Line::from(Span::styled(phase, style))];
+    if let Some(id) = &a.adopted {
+        head.push(Line::from(Span::styled(format!("Taken over from the interrupted run {id}."), t.dim())));
+    }
+    f.render_widget(Paragraph::new(head).wrap(Wrap { trim: true }), phase_area);
 
     let items: Vec<ListItem> = a
         .runs

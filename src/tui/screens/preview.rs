@@ -6,6 +6,8 @@
 //!  STEPS                    │ Changes │ Switch: Cisco IOS │ Notes
 //!  > 1 Create the peers…    │ why: they select no node yet, so nothing changes
 //!    2 Make k8s-1 a RR      │ + apiVersion: crd.projectcalico.org/v1
+//!  Server dry run: all 9 changes accepted by the API server (d checks again)
+//!  Nothing is written to the cluster until you press enter and confirm.
 //! ```
 
 use ratatui::Frame;
@@ -13,7 +15,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Tabs, Wrap};
 
-use crate::app::{App, PreviewTab};
+use crate::app::{App, DryRunState, PreviewTab};
+use crate::domain::findings::Severity;
 use crate::plan::render::{self, DiffTag, change_diff};
 use crate::plan::switch;
 use crate::tui::theme::Theme;
@@ -21,7 +24,14 @@ use crate::tui::widgets;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
     let pv = &app.preview;
-    let [main, status_line] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    let dry = pv.plan.as_ref().filter(|p| !p.is_empty()).map(|_| dry_run_paragraph(app, t));
+    // The dry run's errors get up to half of the screen; the plan keeps the rest.
+    let dry_h = dry.as_ref().map_or(0, |p| p.line_count(area.width).clamp(1, (area.height / 2).max(1) as usize) as u16);
+    let [main, dry_area, status_line] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(dry_h), Constraint::Length(1)]).areas(area);
+    if let Some(p) = dry {
+        f.render_widget(p, dry_area);
+    }
     let Some(plan) = &pv.plan else {
         let mut lines = vec![Line::from("No plan: fix these first (esc goes back):")];
         lines.extend(widgets::finding_lines(&pv.blocked, t));
@@ -131,15 +141,61 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
     let status = match (&pv.write_dir, &pv.written) {
         (Some(d), _) => widgets::field_line("Write plan to dir", d, true, 30, t),
         (None, Some(Ok(p))) => Line::from(Span::styled(format!("✓ plan written to {p}"), t.ok())),
-        (None, Some(Err(e))) => {
-            Line::from(Span::styled(format!("✗ {e}"), t.severity(crate::domain::findings::Severity::Error)))
-        }
+        (None, Some(Err(e))) => Line::from(Span::styled(format!("✗ {e}"), t.severity(Severity::Error))),
         (None, None) if plan.is_empty() => Line::from("Nothing to apply: the cluster already looks like the plan."),
         (None, None) => {
             Line::from(Span::styled("Nothing is written to the cluster until you press enter and confirm.", t.dim()))
         }
     };
     f.render_widget(Paragraph::new(status), status_line);
+}
+
+/// ```text
+///  Server dry run: not run yet · d asks the API server to check every change
+///  ✗ Server dry run: 2 errors, the apply is blocked (fix, esc to re-plan, or d to check again):
+///    step 4: BGPConfiguration default: dry-run … rejected by the API server (422 Invalid: …)
+/// ```
+fn dry_run_paragraph<'a>(app: &'a App, t: &Theme) -> Paragraph<'a> {
+    let lines = match &app.preview.dry_run {
+        DryRunState::NotRun if app.demo => {
+            vec![Line::from(Span::styled(
+                "Server dry run: not run yet · d checks every change (the demo accepts all)",
+                t.dim(),
+            ))]
+        }
+        DryRunState::NotRun => vec![Line::from(Span::styled(
+            "Server dry run: not run yet · d asks the API server to check every change",
+            t.dim(),
+        ))],
+        DryRunState::Running if app.preview.apply_after_dry_run => vec![Line::from(Span::styled(
+            "Server dry run: running… the apply starts when every change is accepted",
+            t.key(),
+        ))],
+        DryRunState::Running => {
+            vec![Line::from(Span::styled("Server dry run: running… (the API server stores nothing)", t.key()))]
+        }
+        DryRunState::Accepted(n) if app.demo => vec![Line::from(Span::styled(
+            format!("✓ Server dry run: all {n} changes accepted (the demo accepts every change)"),
+            t.ok(),
+        ))],
+        DryRunState::Accepted(n) => vec![Line::from(Span::styled(
+            format!("✓ Server dry run: all {n} changes accepted by the API server"),
+            t.ok(),
+        ))],
+        DryRunState::Rejected(errors) => {
+            let mut l = vec![Line::from(Span::styled(
+                format!(
+                    "✗ Server dry run: {} error{}, the apply is blocked (fix, esc to re-plan, or d to check again):",
+                    errors.len(),
+                    if errors.len() == 1 { "" } else { "s" }
+                ),
+                t.severity(Severity::Error),
+            ))];
+            l.extend(errors.iter().map(|e| Line::from(format!("  {e}"))));
+            l
+        }
+    };
+    Paragraph::new(lines).wrap(Wrap { trim: false })
 }
 
 pub fn verification_text(v: &crate::plan::Verification) -> String {
