@@ -2,6 +2,7 @@
 //! form so 5,000 nodes stay fast and small), the Calico install objects, pools, peers and the
 //! BGPConfiguration, plus the server version, the served Calico API group and the service CIDR.
 
+use futures::future::join_all;
 use http::Request;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -57,7 +58,23 @@ struct SlimStatus {
 impl KubeBackend {
     /// Everything the wizard reads, as one snapshot.
     pub async fn detect(&self) -> Result<ObjectSet, KubeError> {
-        let (groups, nodes, version) = tokio::join!(self.groups(), self.nodes(), self.version());
+        // Everything at once: the node pages are the long pole; the rest rides alongside.
+        let singles = [
+            ObjectRef::namespaced(Kind::ConfigMap, "kube-system", "calico-config"),
+            ObjectRef::namespaced(Kind::DaemonSet, "kube-system", "calico-node"),
+            ObjectRef::namespaced(Kind::DaemonSet, "calico-system", "calico-node"),
+            // 404 when the operator's API group is not served: no operator.
+            ObjectRef::cluster(Kind::Installation, "default"),
+        ];
+        let (groups, nodes, version, singles, lists, wizard_objects, service) = tokio::join!(
+            self.groups(),
+            self.nodes(),
+            self.version(),
+            join_all(singles.iter().map(|r| self.get(r))),
+            join_all([Kind::IpPool, Kind::BgpPeer, Kind::BgpConfiguration].map(|k| self.list(k))),
+            self.wizard_objects(),
+            self.service_cidrs(),
+        );
         let groups = groups?;
         if !groups.iter().any(|g| g == "crd.projectcalico.org") {
             return Err(KubeError::Other {
@@ -72,44 +89,17 @@ impl KubeBackend {
         } else {
             "crd.projectcalico.org/v1 (CRDs only)"
         };
-        let has_operator = groups.iter().any(|g| g == "operator.tigera.io");
         let mut set = ObjectSet::new(ClusterMeta {
             context: self.target.context.clone(),
             server: self.target.server.clone(),
             kubernetes_version: version?,
-            service_cidrs: Vec::new(),
+            service_cidrs: service,
             calico_api: calico_api.into(),
         });
         for n in nodes? {
             set.insert(n);
         }
-        let singles = [
-            ObjectRef::namespaced(Kind::ConfigMap, "kube-system", "calico-config"),
-            ObjectRef::namespaced(Kind::DaemonSet, "kube-system", "calico-node"),
-            ObjectRef::namespaced(Kind::DaemonSet, "calico-system", "calico-node"),
-        ];
-        let (singles, lists, installation, wizard_objects, service) = tokio::join!(
-            async {
-                let mut out = Vec::new();
-                for r in &singles {
-                    out.push(self.get(r).await);
-                }
-                out
-            },
-            async {
-                let mut out = Vec::new();
-                for k in [Kind::IpPool, Kind::BgpPeer, Kind::BgpConfiguration] {
-                    out.push(self.list(k).await);
-                }
-                out
-            },
-            async {
-                if has_operator { self.get(&ObjectRef::cluster(Kind::Installation, "default")).await } else { Ok(None) }
-            },
-            self.wizard_objects(),
-            self.service_cidrs(),
-        );
-        for o in singles.into_iter().chain([installation]) {
+        for o in singles {
             if let Some(o) = o? {
                 set.insert(o);
             }
@@ -122,7 +112,6 @@ impl KubeBackend {
         for o in wizard_objects {
             set.insert(o);
         }
-        set.meta.service_cidrs = service;
         Ok(set)
     }
 
@@ -199,18 +188,22 @@ impl KubeBackend {
     /// The password Secret and its RBAC from an earlier run, in either Calico namespace. A user
     /// who may not read Secrets (the dashboard's role) just does not see it.
     async fn wizard_objects(&self) -> Vec<Value> {
+        let refs: Vec<ObjectRef> = ["kube-system", "calico-system"]
+            .into_iter()
+            .flat_map(|ns| {
+                [
+                    ObjectRef::namespaced(Kind::Secret, ns, PASSWORD_SECRET),
+                    ObjectRef::namespaced(Kind::Role, ns, PASSWORD_READER),
+                    ObjectRef::namespaced(Kind::RoleBinding, ns, PASSWORD_READER),
+                ]
+            })
+            .collect();
         let mut out = Vec::new();
-        for ns in ["kube-system", "calico-system"] {
-            for r in [
-                ObjectRef::namespaced(Kind::Secret, ns, PASSWORD_SECRET),
-                ObjectRef::namespaced(Kind::Role, ns, PASSWORD_READER),
-                ObjectRef::namespaced(Kind::RoleBinding, ns, PASSWORD_READER),
-            ] {
-                match self.get(&r).await {
-                    Ok(Some(o)) => out.push(o),
-                    Ok(None) => {}
-                    Err(e) => tracing::info!("not read: {r}: {e}"),
-                }
+        for (r, got) in refs.iter().zip(join_all(refs.iter().map(|r| self.get(r))).await) {
+            match got {
+                Ok(Some(o)) => out.push(o),
+                Ok(None) => {}
+                Err(e) => tracing::info!("not read: {r}: {e}"),
             }
         }
         out

@@ -39,7 +39,7 @@ pub enum KubeError {
     Forbidden { verb: String, resource: String, message: String },
     #[error("{action}: changed by someone else since it was read (409 Conflict: {message}); nothing was written")]
     Conflict { action: String, message: String },
-    #[error("{action}: rejected by the API server ({code} {reason}: {message})")]
+    #[error("{action}: rejected by the API server (HTTP {code}{}): {message}{}", if reason.is_empty() { String::new() } else { format!(" {reason}") }, schema_hint(message))]
     Rejected { action: String, code: u16, reason: String, message: String },
     #[error("{action}: {message}")]
     Other { action: String, message: String },
@@ -53,6 +53,15 @@ impl KubeError {
 
     pub fn is_not_found(&self) -> bool {
         matches!(self, KubeError::Rejected { code: 404, .. })
+    }
+}
+
+/// A field the installed CRDs do not declare usually means an older Calico than the plan assumed.
+fn schema_hint(message: &str) -> &'static str {
+    if message.contains("field not declared in schema") || message.contains("unknown field") {
+        ". The installed Calico CRDs do not know this field: is Calico older than the wizard expects? Nothing was written"
+    } else {
+        ""
     }
 }
 

@@ -1,0 +1,224 @@
+//! The apply engine's edges against a real kube-apiserver: detection across several pages of nodes,
+//! a field the CRD schema prunes is caught by the read-back, a process killed in the middle of a
+//! step is resumed, `apply` asks before writing, and the service CIDR comes from kubeadm's config.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use calico_bgp_wizard::app::{Cmd, Msg, StepEvent};
+use calico_bgp_wizard::backend::Backend;
+use calico_bgp_wizard::domain::facts;
+use calico_bgp_wizard::domain::objects::{Kind, ObjectRef};
+use calico_bgp_wizard::kube::{KubeBackend, KubeconfigSource};
+use calico_bgp_wizard::plan::{Change, Op, Step, StepKind, Verification};
+use calico_bgp_wizard::worker::Worker;
+use common::cluster::{TestCluster, wait_until};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn wizard(kubeconfig: &Path, state: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_calico-bgp-wizard"));
+    c.args(args)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .env_remove("KUBECONFIG")
+        .env("HOME", state)
+        .env("XDG_STATE_HOME", state.join("state"));
+    c
+}
+
+async fn kube(c: &TestCluster) -> Backend {
+    Backend::Kube(KubeBackend::connect(&KubeconfigSource::Flag(c.kubeconfig_admin()), None).await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detection_reads_every_page_of_nodes() {
+    let c = TestCluster::start();
+    c.load_fixture(&Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo-cluster.yaml"));
+    // More than one page (2000 nodes per request).
+    c.create_nodes(4321);
+    let set = kube(&c).await.detect().await.unwrap();
+    let f = facts::detect(&set);
+    assert_eq!(f.nodes.len(), 4321 + 3);
+    let n = f.nodes.iter().find(|n| n.name == "node-04321").unwrap();
+    assert!(n.calico_ipv4.is_some() && n.internal_ip.is_some() && n.zone.is_some(), "{n:?}");
+    assert_eq!(set.meta.kubernetes_version, "v1.20.2");
+    assert_eq!(set.meta.calico_api, "crd.projectcalico.org/v1 (CRDs only)");
+}
+
+/// Run one step through the real worker; Ok(()) when it is done, Err(message) when it failed.
+async fn run_one(backend: Arc<Backend>, step: Step) -> Result<(), String> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let worker = Worker::new(backend, tx, Instant::now(), false);
+    worker.handle(Cmd::RunStep { idx: 0, step });
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.expect("the step ends") {
+            Some(Msg::Step(StepEvent::Failed { error, .. })) => return Err(error),
+            Some(Msg::Step(StepEvent::Done { .. })) => return Ok(()),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_the_crd_schema_does_not_know_never_passes_silently() {
+    let c = TestCluster::start();
+    c.load_fixture(&Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo-cluster.yaml"));
+    let backend = Arc::new(kube(&c).await);
+    let object = ObjectRef::cluster(Kind::BgpConfiguration, "default");
+    let misspelled = json!({"spec": {"nodeToNodeMeshEnable": false}});
+
+    // Server-side apply refuses a field the schema does not declare, and says what it means.
+    let after = json!({"apiVersion": "crd.projectcalico.org/v1", "kind": "BGPConfiguration",
+        "metadata": {"name": "default"}, "spec": {"nodeToNodeMeshEnable": false}});
+    let step = |op: Op, before: Option<serde_json::Value>, after: serde_json::Value| Step {
+        kind: StepKind::DisableMesh,
+        title: "Turn off the node-to-node mesh (misspelled)".into(),
+        why: String::new(),
+        changes: vec![Change { object: object.clone(), op, before, after, v3: None }],
+        verify: vec![Verification::Fields { object: object.clone(), expect: misspelled.clone() }],
+        undo: String::new(),
+    };
+    let error = run_one(backend.clone(), step(Op::Create, None, after)).await.unwrap_err();
+    assert!(error.contains("nodeToNodeMeshEnable") && error.contains("do not know this field"), "{error}");
+
+    // A merge patch (the path for changes that remove a field) is accepted and the field pruned:
+    // the read-back catches it.
+    let existing = json!({"apiVersion": "crd.projectcalico.org/v1", "kind": "BGPConfiguration",
+        "metadata": {"name": "default"}, "spec": {"logSeverityScreen": "Info"}});
+    let file = c.dir().join("bgpconfig.json");
+    std::fs::write(&file, existing.to_string()).unwrap();
+    c.kubectl_ok(&["create", "-f", file.to_str().unwrap()]);
+    let patch = json!({"spec": {"nodeToNodeMeshEnable": false, "logSeverityScreen": null}});
+    let mut after = existing.clone();
+    json_patch::merge(&mut after, &patch);
+    let error = run_one(backend, step(Op::MergePatch(patch), Some(existing), after)).await.unwrap_err();
+    assert!(error.contains("/spec/nodeToNodeMeshEnable") && error.contains("pruned"), "{error}");
+}
+
+#[test]
+fn a_killed_process_is_resumed() {
+    let mut c = TestCluster::start();
+    c.load_fixture(&Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo-cluster.yaml"));
+    c.start_stand_in();
+    let state = tempfile::tempdir().unwrap();
+    let kc = c.kubeconfig_admin();
+    let dir = state.path().join("plan");
+    let plan = wizard(
+        &kc,
+        state.path(),
+        &[
+            "plan",
+            "--switch-ip",
+            "172.31.13.116",
+            "--switch-as",
+            "7675",
+            "--reflectors",
+            "k8s-1,k8s-2",
+            "--pool",
+            "default-ipv4-ippool",
+            "-o",
+            "dir",
+            "--dir",
+            dir.to_str().unwrap(),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(plan.status.success(), "{}", text(&plan.stderr));
+    let hold = state.path().join("hold");
+    // Killed (SIGKILL, like a dropped SSH session's process) right after step 3's first write.
+    let mut child = wizard(&kc, state.path(), &["apply", dir.to_str().unwrap(), "--yes"])
+        .env("CALICO_BGP_WIZARD_TEST_HOLD", "during:3")
+        .env("CALICO_BGP_WIZARD_TEST_HOLD_FILE", &hold)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the wizard holds during step 3", Duration::from_secs(60), || hold.exists());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(c.kubectl_ok(&["get", "node", "k8s-2", "-o", "jsonpath={.metadata.labels.route-reflector}"]), "true");
+    // Another apply is refused while that run is open.
+    let again = wizard(&kc, state.path(), &["apply", dir.to_str().unwrap(), "--yes"]).output().unwrap();
+    assert_ne!(again.status.code(), Some(0));
+    assert!(text(&again.stderr).contains("interrupted after 2 of 6 steps"), "{}", text(&again.stderr));
+    let out = wizard(&kc, state.path(), &["resume", "--yes"]).output().unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.contains("[3/6]") && stdout.contains("complete"), "{stdout}");
+    assert_eq!(
+        c.kubectl_ok(&[
+            "get",
+            "bgpconfigurations.crd.projectcalico.org",
+            "default",
+            "-o",
+            "jsonpath={.spec.nodeToNodeMeshEnabled}"
+        ]),
+        "false"
+    );
+}
+
+#[test]
+fn apply_asks_before_writing() {
+    let c = TestCluster::start();
+    c.load_fixture(&Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo-cluster.yaml"));
+    let state = tempfile::tempdir().unwrap();
+    let kc = c.kubeconfig_admin();
+    let dir = state.path().join("plan");
+    let plan = wizard(
+        &kc,
+        state.path(),
+        &[
+            "plan",
+            "--switch-ip",
+            "172.31.13.116",
+            "--switch-as",
+            "7675",
+            "--reflectors",
+            "k8s-1",
+            "--pool",
+            "default-ipv4-ippool",
+            "-o",
+            "dir",
+            "--dir",
+            dir.to_str().unwrap(),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(plan.status.success(), "{}", text(&plan.stderr));
+    let mut child = wizard(&kc, state.path(), &["apply", dir.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"n\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("Apply these steps now? [y/N]") && stdout.contains("Nothing was changed."), "{stdout}");
+    assert!(c.kubectl(&["get", "bgppeers.crd.projectcalico.org", "rr-peer"]).status.code() != Some(0));
+}
+
+#[test]
+fn the_service_cidr_comes_from_kubeadm_config() {
+    let c = TestCluster::start();
+    c.load_fixture(&Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo-cluster.yaml"));
+    c.kubectl_ok(&["-n", "kube-system", "create", "configmap", "kubeadm-config", "--from-literal=ClusterConfiguration=apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nnetworking:\n  serviceSubnet: 10.96.0.0/12\n  podSubnet: 172.27.208.0/22\n"]);
+    let state = tempfile::tempdir().unwrap();
+    let out = wizard(&c.kubeconfig_admin(), state.path(), &["detect", "-o", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["service_cidrs"], json!(["10.96.0.0/12"]), "{v}");
+}
