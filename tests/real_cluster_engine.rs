@@ -43,9 +43,17 @@ async fn kube(c: &TestCluster) -> Backend {
 async fn detection_reads_every_page_of_nodes() {
     let c = TestCluster::start();
     c.load_fixture(&Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo-cluster.yaml"));
-    // More than one page (2000 nodes per request).
+    // Pages of 1000 nodes: five requests, the last one short.
     c.create_nodes(4321);
-    let set = kube(&c).await.detect().await.unwrap();
+    let Backend::Kube(mut k) = kube(&c).await else { unreachable!() };
+    k.node_page = 1000;
+    let set = k.detect().await.unwrap();
+    let audit = std::fs::read_to_string(c.dir().join("audit.log")).unwrap();
+    let pages = audit
+        .lines()
+        .filter(|l| l.contains("\"ResponseComplete\"") && l.contains("/api/v1/nodes?limit=1000"))
+        .count();
+    assert_eq!(pages, 5, "4,324 nodes in pages of 1,000");
     let f = facts::detect(&set);
     assert_eq!(f.nodes.len(), 4321 + 3);
     let n = f.nodes.iter().find(|n| n.name == "node-04321").unwrap();

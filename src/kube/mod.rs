@@ -6,7 +6,7 @@
 //! sent as a server-side dry run first. Errors become [`KubeError`]s that say what to do.
 
 pub mod connect;
-mod detect;
+pub mod detect;
 pub mod errors;
 mod nodestatus;
 pub mod rbac;
@@ -27,13 +27,15 @@ pub struct KubeBackend {
     pub target: Target,
     /// CalicoNodeStatus objects this process created to follow sessions; deleted after each wait.
     probes: tokio::sync::Mutex<BTreeSet<String>>,
+    /// Nodes per list request ([`detect::NODE_PAGE`]; tests make it small to read many pages).
+    pub node_page: usize,
 }
 
 impl KubeBackend {
     pub async fn connect(source: &KubeconfigSource, context: Option<&str>) -> Result<KubeBackend, String> {
         let (client, target) = connect::client(source, context).await?;
         tracing::info!("using {} (context {}, from {})", target.server, target.context, source.describe());
-        Ok(KubeBackend { client, target, probes: Default::default() })
+        Ok(KubeBackend { client, target, probes: Default::default(), node_page: detect::NODE_PAGE })
     }
 
     /// `/api/v1` or `/apis/<group>/<version>`.
