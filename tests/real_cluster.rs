@@ -5,89 +5,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 use std::time::Duration;
 
 use common::cluster::{TestCluster, wait_until};
+use common::wizard::{DEMO_PLAN, PASSWORD, Wizard, text};
 use serde_json::Value;
-
-const PASSWORD: &str = "s3cret-bgp-Pa55";
-
-/// Runs the real binary against one cluster, with its own state directory (run records, logs)
-/// and no kubeconfig but the one given.
-struct Wizard {
-    state: tempfile::TempDir,
-    kubeconfig: PathBuf,
-}
-
-impl Wizard {
-    fn new(kubeconfig: PathBuf) -> Wizard {
-        Wizard { state: tempfile::tempdir().unwrap(), kubeconfig }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_calico-bgp-wizard"));
-        c.args(args)
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .env_remove("KUBECONFIG")
-            .env("HOME", self.state.path())
-            .env("XDG_STATE_HOME", self.state.path().join("state"))
-            .env("NO_COLOR", "1");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(o.status.success(), "{args:?} failed: {}\n{}", text(&o.stdout), text(&o.stderr));
-        text(&o.stdout)
-    }
-
-    fn password_file(&self) -> PathBuf {
-        let p = self.state.path().join("pw");
-        std::fs::write(&p, format!("{PASSWORD}\n")).unwrap();
-        p
-    }
-
-    /// `plan -o dir` of the README's demo walkthrough (reflectors k8s-1 and k8s-2, switch
-    /// 172.31.13.116 in AS 7675, the existing pool), with the password.
-    fn plan_dir(&self, name: &str) -> PathBuf {
-        let dir = self.state.path().join(name);
-        let pw = self.password_file();
-        self.ok(&[
-            "plan",
-            "--switch-ip",
-            "172.31.13.116",
-            "--switch-as",
-            "7675",
-            "--reflectors",
-            "k8s-1,k8s-2",
-            "--pool",
-            "default-ipv4-ippool",
-            "--password-file",
-            pw.to_str().unwrap(),
-            "-o",
-            "dir",
-            "--dir",
-            dir.to_str().unwrap(),
-        ]);
-        dir
-    }
-
-    fn apply(&self, dir: &Path) -> Output {
-        let pw = self.password_file();
-        self.run(&["apply", dir.to_str().unwrap(), "--yes", "--password-file", pw.to_str().unwrap()])
-    }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 fn demo_cluster() -> TestCluster {
     let mut c = TestCluster::start();
@@ -235,7 +158,7 @@ fn demo_scenario_applies_verifies_replans_empty_and_rolls_back_exactly() {
     let w = Wizard::new(c.kubeconfig_admin());
     let before = snapshot(&c);
     assert_eq!(jsonpath(&c, &["ippools.crd.projectcalico.org", "default-ipv4-ippool"], "{.spec.vxlanMode}"), "Never");
-    let dir = w.plan_dir("plan");
+    let dir = w.plan_dir_with_password("plan");
     let out = w.apply(&dir);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "apply failed:\n{stdout}\n{stderr}");
@@ -248,21 +171,10 @@ fn demo_scenario_applies_verifies_replans_empty_and_rolls_back_exactly() {
     assert_configured(&c);
 
     // Idempotence: planned again, nothing is left to do.
-    let again = w.ok(&[
-        "plan",
-        "--switch-ip",
-        "172.31.13.116",
-        "--switch-as",
-        "7675",
-        "--reflectors",
-        "k8s-1,k8s-2",
-        "--pool",
-        "default-ipv4-ippool",
-        "--password-file",
-        w.password_file().to_str().unwrap(),
-        "-o",
-        "json",
-    ]);
+    let pw = w.password_file();
+    let mut args = DEMO_PLAN.to_vec();
+    args.extend(["--password-file", pw.to_str().unwrap(), "-o", "json"]);
+    let again = w.ok(&args);
     let v: Value = serde_json::from_str(&again).unwrap();
     assert_eq!(v["steps"].as_array().map(Vec::len), Some(0), "{again}");
 
@@ -283,7 +195,7 @@ fn demo_scenario_applies_verifies_replans_empty_and_rolls_back_exactly() {
 fn a_concurrent_edit_is_detected_not_overwritten() {
     let c = demo_cluster();
     let w = Wizard::new(c.kubeconfig_admin());
-    let dir = w.plan_dir("plan");
+    let dir = w.plan_dir_with_password("plan");
     // Hold before step 6 (pool encapsulation), edit the pool meanwhile, then let the wizard go on.
     let hold = w.state.path().join("hold");
     let pw = w.password_file();
@@ -322,7 +234,7 @@ fn a_concurrent_edit_is_detected_not_overwritten() {
 fn a_plan_made_before_the_cluster_changed_is_refused() {
     let c = demo_cluster();
     let w = Wizard::new(c.kubeconfig_admin());
-    let dir = w.plan_dir("plan");
+    let dir = w.plan_dir_with_password("plan");
     c.kubectl_ok(&[
         "patch",
         "ippools.crd.projectcalico.org",
@@ -346,7 +258,7 @@ fn interrupted_at_every_step(point: &str) {
     let mut c = demo_cluster();
     let w = Wizard::new(c.kubeconfig_admin());
     let initial = snapshot(&c);
-    let dir = w.plan_dir("plan");
+    let dir = w.plan_dir_with_password("plan");
     let pw = w.password_file();
     let hold = w.state.path().join("hold");
     for step in 1..=7 {

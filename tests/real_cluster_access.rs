@@ -7,7 +7,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,36 +16,13 @@ use calico_bgp_wizard::backend::Backend;
 use calico_bgp_wizard::kube::{KubeBackend, KubeconfigSource};
 use calico_bgp_wizard::worker::Worker;
 use common::cluster::TestCluster;
+use common::wizard::{DEMO_PLAN, text};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tokio::sync::mpsc;
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 fn wizard(kubeconfig: &Path, state: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_calico-bgp-wizard"))
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .env_remove("KUBECONFIG")
-        .env("HOME", state)
-        .env("XDG_STATE_HOME", state.join("state"))
-        .output()
-        .unwrap()
+    common::wizard::command(kubeconfig, state, args).output().unwrap()
 }
-
-const PLAN_ARGS: [&str; 9] = [
-    "plan",
-    "--switch-ip",
-    "172.31.13.116",
-    "--switch-as",
-    "7675",
-    "--reflectors",
-    "k8s-1,k8s-2",
-    "--pool",
-    "default-ipv4-ippool",
-];
 
 fn demo_cluster() -> TestCluster {
     let c = TestCluster::start();
@@ -100,7 +77,7 @@ async fn a_read_only_user_walks_to_preview_and_sends_no_write() {
     let out = wizard(&viewer, state.path(), &["detect"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("nodes:       3"), "{}", text(&out.stdout));
-    let out = wizard(&viewer, state.path(), &PLAN_ARGS);
+    let out = wizard(&viewer, state.path(), &DEMO_PLAN);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = wizard(&viewer, state.path(), &["status", "--once"]);
     assert_eq!(out.status.code(), Some(1), "no session is reported here: {}", text(&out.stderr));
@@ -150,7 +127,7 @@ async fn a_read_only_user_walks_to_preview_and_sends_no_write() {
 
     // A write attempt by that user is refused with the verb and the resource named.
     let dir = state.path().join("plan-dir");
-    let mut args = PLAN_ARGS.to_vec();
+    let mut args = DEMO_PLAN.to_vec();
     args.extend(["-o", "dir", "--dir", dir.to_str().unwrap()]);
     assert!(wizard(&viewer, state.path(), &args).status.success());
     let out = wizard(&viewer, state.path(), &["apply", dir.to_str().unwrap(), "--yes"]);
@@ -169,7 +146,7 @@ fn operator_install_changes_the_installation_and_rolls_back() {
     let admin = c.kubeconfig_admin();
     let before = c.kubectl_ok(&["get", "installations.operator.tigera.io", "default", "-o", "jsonpath={.spec}"]);
     let dir = state.path().join("plan");
-    let mut args = PLAN_ARGS.to_vec();
+    let mut args = DEMO_PLAN.to_vec();
     args.extend(["-o", "dir", "--dir", dir.to_str().unwrap()]);
     let out = wizard(&admin, state.path(), &args);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -198,7 +175,7 @@ fn an_already_configured_cluster_gets_an_empty_plan() {
     let c = TestCluster::start();
     c.load_fixture(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configured.yaml"));
     let state = tempfile::tempdir().unwrap();
-    let mut args = PLAN_ARGS.to_vec();
+    let mut args = DEMO_PLAN.to_vec();
     args.extend(["-o", "json"]);
     let out = wizard(&c.kubeconfig_admin(), state.path(), &args);
     assert!(out.status.success(), "{}", text(&out.stderr));

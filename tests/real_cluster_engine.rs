@@ -17,22 +17,23 @@ use calico_bgp_wizard::kube::{KubeBackend, KubeconfigSource};
 use calico_bgp_wizard::plan::{Change, Op, Step, StepKind, Verification};
 use calico_bgp_wizard::worker::Worker;
 use common::cluster::{TestCluster, wait_until};
+use common::wizard::{DEMO_PLAN, text};
 use serde_json::json;
 use tokio::sync::mpsc;
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+fn wizard(kubeconfig: &Path, state: &Path, args: &[&str]) -> Command {
+    common::wizard::command(kubeconfig, state, args)
 }
 
-fn wizard(kubeconfig: &Path, state: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_calico-bgp-wizard"));
-    c.args(args)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .env_remove("KUBECONFIG")
-        .env("HOME", state)
-        .env("XDG_STATE_HOME", state.join("state"));
-    c
+/// `plan -o dir` of the demo walkthrough (with `reflectors`) into `<state>/plan`.
+fn plan_dir(kc: &Path, state: &Path, reflectors: &str) -> std::path::PathBuf {
+    let dir = state.join("plan");
+    let mut args = DEMO_PLAN.to_vec();
+    args[6] = reflectors;
+    args.extend(["-o", "dir", "--dir", dir.to_str().unwrap()]);
+    let plan = wizard(kc, state, &args).output().unwrap();
+    assert!(plan.status.success(), "{}", text(&plan.stderr));
+    dir
 }
 
 async fn kube(c: &TestCluster) -> Backend {
@@ -49,10 +50,8 @@ async fn detection_reads_every_page_of_nodes() {
     k.node_page = 1000;
     let set = k.detect().await.unwrap();
     let audit = std::fs::read_to_string(c.dir().join("audit.log")).unwrap();
-    let pages = audit
-        .lines()
-        .filter(|l| l.contains("\"ResponseComplete\"") && l.contains("/api/v1/nodes?limit=1000"))
-        .count();
+    let pages =
+        audit.lines().filter(|l| l.contains("\"ResponseComplete\"") && l.contains("/api/v1/nodes?limit=1000")).count();
     assert_eq!(pages, 5, "4,324 nodes in pages of 1,000");
     let f = facts::detect(&set);
     assert_eq!(f.nodes.len(), 4321 + 3);
@@ -119,29 +118,7 @@ fn a_killed_process_is_resumed() {
     c.start_stand_in();
     let state = tempfile::tempdir().unwrap();
     let kc = c.kubeconfig_admin();
-    let dir = state.path().join("plan");
-    let plan = wizard(
-        &kc,
-        state.path(),
-        &[
-            "plan",
-            "--switch-ip",
-            "172.31.13.116",
-            "--switch-as",
-            "7675",
-            "--reflectors",
-            "k8s-1,k8s-2",
-            "--pool",
-            "default-ipv4-ippool",
-            "-o",
-            "dir",
-            "--dir",
-            dir.to_str().unwrap(),
-        ],
-    )
-    .output()
-    .unwrap();
-    assert!(plan.status.success(), "{}", text(&plan.stderr));
+    let dir = plan_dir(&kc, state.path(), "k8s-1,k8s-2");
     let hold = state.path().join("hold");
     // Killed (SIGKILL, like a dropped SSH session's process) right after step 3's first write.
     let mut child = wizard(&kc, state.path(), &["apply", dir.to_str().unwrap(), "--yes"])
@@ -181,29 +158,7 @@ fn apply_asks_before_writing() {
     c.load_fixture(&Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo-cluster.yaml"));
     let state = tempfile::tempdir().unwrap();
     let kc = c.kubeconfig_admin();
-    let dir = state.path().join("plan");
-    let plan = wizard(
-        &kc,
-        state.path(),
-        &[
-            "plan",
-            "--switch-ip",
-            "172.31.13.116",
-            "--switch-as",
-            "7675",
-            "--reflectors",
-            "k8s-1",
-            "--pool",
-            "default-ipv4-ippool",
-            "-o",
-            "dir",
-            "--dir",
-            dir.to_str().unwrap(),
-        ],
-    )
-    .output()
-    .unwrap();
-    assert!(plan.status.success(), "{}", text(&plan.stderr));
+    let dir = plan_dir(&kc, state.path(), "k8s-1");
     let mut child = wizard(&kc, state.path(), &["apply", dir.to_str().unwrap()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -380,6 +380,7 @@ fn walkthrough_against_a_real_api_server() {
     // The real server and context, not the demo's.
     assert!(s.contains(&format!("admin@test · {}", c.server_url())), "{s}");
     assert!(!s.contains("DEMO") && s.contains("v3.23.3"), "{s}");
+    assert!(s.contains("Calico API  crd.projectcalico.org/v1 (CRDs only)"), "{s}");
     assert!(!s.contains("An earlier run was interrupted"), "no run was recorded yet:\n{s}");
 
     answer_the_demo_questions(&t);

@@ -69,9 +69,22 @@ pub fn wait_for<T: std::fmt::Debug>(
     }
 }
 
-/// `../shared/<rel>` next to the project.
+/// `<shared>/<rel>`, where `<shared>` is the team's shared folder with Calico's CRDs (never copied
+/// into the project): `$CALICO_BGP_WIZARD_SHARED`, else a `shared/` folder beside the project or
+/// beside one of its parent folders (a CI checkout may live elsewhere), else `/work/shared`.
 pub fn shared_path(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(rel)
+    let probe = "calico/v3.23.3/crds.yaml";
+    let mut candidates: Vec<PathBuf> =
+        std::env::var_os("CALICO_BGP_WIZARD_SHARED").map(PathBuf::from).into_iter().collect();
+    candidates.extend(Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().map(|a| a.join("shared")));
+    candidates.push(PathBuf::from("/work/shared"));
+    match candidates.iter().find(|c| c.join(probe).is_file()) {
+        Some(dir) => dir.join(rel),
+        None => panic!(
+            "Calico's CRDs ({probe}) were not found in the shared folder (tried {}); set CALICO_BGP_WIZARD_SHARED to the folder that holds calico/",
+            candidates.iter().map(|c| c.display().to_string()).collect::<Vec<_>>().join(", ")
+        ),
+    }
 }
 
 fn kube_apiserver_binary() -> PathBuf {

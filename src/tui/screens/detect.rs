@@ -86,6 +86,12 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
             Span::raw(format!("{} · {}", facts.calico_version.as_deref().unwrap_or("version unknown"), install)),
         ]),
         Line::from(vec![label("Backend"), Span::raw(facts.backend.label())]),
+    ];
+    // Only a real cluster says which Calico API it serves (the Calico API server, or CRDs only).
+    if let Some(api) = app.objects.as_ref().map(|o| o.meta.calico_api.as_str()).filter(|a| !a.is_empty()) {
+        lines.push(Line::from(vec![label("Calico API"), Span::raw(api.to_string())]));
+    }
+    lines.extend([
         Line::from(vec![label("BGP"), Span::raw(bgp)]),
         Line::from(vec![label("BGPPeers"), Span::raw(peers)]),
         Line::from(vec![
@@ -117,7 +123,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
             label("IP pools"),
             Span::styled("NAME                CIDR              IPIP    VXLAN   NAT  DISABLED", t.dim()),
         ]),
-    ];
+    ]);
     for p in &facts.pools {
         lines.push(Line::from(format!(
             "{:<12}{:<20}{:<18}{:<8}{:<8}{:<5}{}",
