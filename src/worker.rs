@@ -252,7 +252,8 @@ impl Worker {
                         format!("{n} of this step's {} changes were written before it.", step.changes.len())
                     };
                     return Err(format!(
-                        "{} {written} Go back to Preview to re-plan from what the cluster holds now.",
+                        "{} {written} The plan no longer matches the cluster: undo this run, then plan again from what \
+                         the cluster holds now (in the wizard: u, then esc reads the cluster again).",
                         lines.join(" ")
                     ));
                 }

@@ -28,7 +28,12 @@ fn screen_text(app: &App) -> String {
 
 /// At Preview with the demo answers, and `password` typed on the Peering screen.
 fn preview(password: &str) -> App {
-    let mut app = App::new(Mode::Wizard, true);
+    preview_on(password, true)
+}
+
+/// The same, on the demo (`demo`) or as if on a real cluster holding the demo's objects.
+fn preview_on(password: &str, demo: bool) -> App {
+    let mut app = App::new(Mode::Wizard, demo);
     app.update(Msg::Detected(Ok(DemoCluster::embedded().objects().clone())));
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Enter);
@@ -119,6 +124,21 @@ fn abort_stops_after_the_running_step_and_undo_goes_in_reverse() {
     // Only after a full rollback may the operator go back and change answers.
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.screen, Screen::Preview);
+}
+
+#[test]
+fn after_a_rollback_on_a_real_cluster_esc_reads_the_cluster_again() {
+    // A run may stop because someone changed the cluster: what was read before is out of date.
+    let mut app = preview_on("", false);
+    start(&mut app);
+    app.update(Msg::Step(StepEvent::Failed { idx: 0, error: "changed since the plan was made".into() }));
+    key(&mut app, KeyCode::Char('u'));
+    assert_eq!(undo_idx(&key(&mut app, KeyCode::Char('y'))), vec![0]);
+    app.update(Msg::Step(StepEvent::Undone { idx: 0 }));
+    assert_eq!(app.apply.as_ref().unwrap().phase, ApplyPhase::RolledBack);
+    assert_eq!(key(&mut app, KeyCode::Esc), vec![Cmd::Detect]);
+    assert_eq!(app.screen, Screen::Detect);
+    assert!(app.facts.is_none() && app.apply.is_none());
 }
 
 #[test]

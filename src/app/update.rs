@@ -275,10 +275,12 @@ impl App {
         if self.screen == Screen::Preview && self.dry_run_running() {
             return Vec::new();
         }
+        // After a rollback on a real cluster (or of a taken-over run), what was read before is out
+        // of date, and a run may have stopped because someone changed the cluster: read it again.
         if self.screen == Screen::Apply
             && let Some(a) = &self.apply
             && a.phase == ApplyPhase::RolledBack
-            && a.adopted.is_some()
+            && (a.adopted.is_some() || !self.demo)
         {
             return self.redetect();
         }
