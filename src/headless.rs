@@ -68,12 +68,13 @@ pub fn answers_from_json(a: &Value, password: Password) -> Result<Answers> {
     })
 }
 
-/// The first line of a password file.
-pub fn read_password_file(p: &Path) -> Result<Password> {
+/// The first line of a password file. `empty_hint` ends the message for an empty file (what to
+/// do instead differs between `plan` and `apply`).
+pub fn read_password_file(p: &Path, empty_hint: &str) -> Result<Password> {
     let text = std::fs::read_to_string(p).map_err(|e| eyre!("cannot read the password file '{}': {e}", p.display()))?;
     let first = text.lines().next().unwrap_or("").to_string();
     if first.is_empty() {
-        return Err(eyre!("the password file '{}' is empty (its first line is the password)", p.display()));
+        return Err(eyre!("the password file '{}' is empty (its first line is the password){empty_hint}", p.display()));
     }
     Ok(Password(first))
 }
@@ -117,7 +118,7 @@ pub async fn apply(b: Backend, dir: &Path, yes: bool, password_file: Option<&Pat
     let (answers_json, saved_steps) = read_plan_dir(dir)?;
     let password = match (&answers_json["password"], password_file) {
         (Value::Null, _) => Password::default(),
-        (_, Some(p)) => read_password_file(p)?,
+        (_, Some(p)) => read_password_file(p, "")?,
         (_, None) => {
             return Err(eyre!(
                 "this plan sets a BGP password, which is never saved with the plan; give it with --password-file FILE"
@@ -202,9 +203,9 @@ pub async fn resume(b: Backend, run: Option<&str>, yes: bool, password_file: Opt
                 "the rest of this run stores the BGP password, which is never saved; give it with --password-file FILE"
             ));
         };
-        let pw = read_password_file(p)?;
+        let pw = read_password_file(p, "")?;
         for &i in &remaining {
-            fill_password(&mut steps[i], &pw);
+            crate::runs::restore_password(&mut steps[i], &pw);
         }
     }
     println!("{}", record.manifest.summary());
@@ -272,28 +273,6 @@ fn pick_run(b: &Backend, id: Option<&str>, open: bool) -> Result<RunRecord> {
         ));
     }
     RunRecord::open(&r.dir).map_err(|e| eyre!(e))
-}
-
-/// Put the password back into a stored Secret change.
-fn fill_password(step: &mut Step, pw: &Password) {
-    for c in step.changes.iter_mut().filter(|c| c.object.kind == crate::domain::objects::Kind::Secret) {
-        for (key, value) in
-            [("stringData", Value::String(pw.0.clone())), ("data", Value::String(plan::build::base64(pw.0.as_bytes())))]
-        {
-            if let Some(m) = c.after.get_mut(key).and_then(Value::as_object_mut) {
-                for v in m.values_mut().filter(|v| *v == REDACTED) {
-                    *v = value.clone();
-                }
-            }
-            if let plan::Op::MergePatch(p) = &mut c.op
-                && let Some(m) = p.get_mut(key).and_then(Value::as_object_mut)
-            {
-                for v in m.values_mut().filter(|v| *v == REDACTED) {
-                    *v = value.clone();
-                }
-            }
-        }
-    }
 }
 
 /// What differs between a saved plan's steps and the rebuilt ones, one line each.

@@ -177,18 +177,7 @@ async fn plan_cmd(g: &Global, a: PlanArgs) -> Result<i32> {
     let objects = b.detect().await.map_err(|e| eyre!("cannot read the cluster: {e}"))?;
     let f = facts::detect(&objects);
     let password = match &a.password_file {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| eyre!("cannot read the password file '{}': {e}", p.display()))?;
-            let first = text.lines().next().unwrap_or("").to_string();
-            if first.is_empty() {
-                return Err(eyre!(
-                    "the password file '{}' is empty (its first line is the password); leave out --password-file for no password",
-                    p.display()
-                ));
-            }
-            Password(first)
-        }
+        Some(p) => crate::headless::read_password_file(p, "; leave out --password-file for no password")?,
         None => Password::default(),
     };
     let pool = match f.pools.iter().find(|p| p.name == a.pool) {

@@ -226,6 +226,30 @@ fn redact_step(s: &Step) -> Step {
     s
 }
 
+/// The inverse of [`redact_step`] for a resumed run: put the password back where a Secret
+/// change's value was redacted (`stringData` as is, `data` base64-encoded).
+pub fn restore_password(step: &mut Step, pw: &crate::domain::answers::Password) {
+    let values = [
+        ("stringData", Value::String(pw.0.clone())),
+        ("data", Value::String(crate::plan::build::base64(pw.0.as_bytes()))),
+    ];
+    for c in step.changes.iter_mut().filter(|c| c.object.kind == Kind::Secret) {
+        let mut targets = vec![&mut c.after];
+        if let crate::plan::Op::MergePatch(p) = &mut c.op {
+            targets.push(p);
+        }
+        for t in targets {
+            for (key, value) in &values {
+                for v in t.get_mut(*key).and_then(Value::as_object_mut).into_iter().flat_map(|m| m.values_mut()) {
+                    if v == crate::plan::render::REDACTED {
+                        *v = value.clone();
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// True when a stored step still needs a secret value it no longer has.
 pub fn needs_password(s: &Step) -> bool {
     s.changes.iter().any(|c| c.object.kind == Kind::Secret && crate::plan::render::is_redacted(&c.after))
@@ -251,4 +275,65 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// A run id from the wall clock: `20261129-161500`, sortable.
 pub fn run_id(rfc3339: &str) -> String {
     rfc3339.chars().filter(|c| c.is_ascii_digit() || *c == 'T').collect::<String>().replace('T', "-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::answers::Password;
+    use crate::plan::{Change, Op, StepKind};
+    use serde_json::json;
+
+    fn secret_step() -> Step {
+        let object = ObjectRef::namespaced(Kind::Secret, "kube-system", "calico-bgp-wizard-password");
+        Step {
+            kind: StepKind::CreatePasswordSecret,
+            title: "Store the BGP password".into(),
+            why: String::new(),
+            changes: vec![Change {
+                object,
+                op: Op::Create,
+                before: None,
+                after: json!({"kind": "Secret", "stringData": {"password": "pw-1"}}),
+                v3: None,
+            }],
+            verify: Vec::new(),
+            undo: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_password_is_never_stored_and_can_be_put_back() {
+        let root = tempfile::tempdir().unwrap();
+        let r = RunRecord::create(root.path(), "20261129-1".into(), "t".into(), "s", "c", json!({}), &[secret_step()])
+            .unwrap();
+        let text = std::fs::read_to_string(r.dir.join("run.json")).unwrap();
+        assert!(!text.contains("pw-1"), "{text}");
+        let mut stored = RunRecord::open(&r.dir).unwrap().manifest.steps.remove(0);
+        assert!(needs_password(&stored));
+        restore_password(&mut stored, &Password("pw-1".into()));
+        assert!(!needs_password(&stored));
+        assert_eq!(stored, secret_step());
+    }
+
+    #[test]
+    fn the_first_backup_of_an_object_is_kept_and_run_folders_are_never_reused() {
+        let root = tempfile::tempdir().unwrap();
+        let mut r = RunRecord::create(root.path(), "20261129-1".into(), "t".into(), "s", "c", json!({}), &[]).unwrap();
+        let pool = ObjectRef::cluster(Kind::IpPool, "p");
+        r.backup(0, &pool, Some(&json!({"spec": {"ipipMode": "Always"}}))).unwrap();
+        // A resumed step reads the object as it already wrote it: that must not become the backup.
+        r.backup(0, &pool, Some(&json!({"spec": {"ipipMode": "Never"}}))).unwrap();
+        let peer = ObjectRef::cluster(Kind::BgpPeer, "rr-peer");
+        r.backup(1, &peer, None).unwrap();
+        let r = RunRecord::open(&r.dir).unwrap();
+        assert_eq!(r.before(&pool), Some(Some(json!({"spec": {"ipipMode": "Always"}}))));
+        assert_eq!(r.manifest.backups.len(), 2, "one backup per object: {:?}", r.manifest.backups);
+        assert_eq!(std::fs::read_dir(r.dir.join("backups")).unwrap().count(), 1, "one file: the pool's");
+        assert_eq!(r.before(&peer), Some(None), "absent before the run");
+        assert_eq!(r.before(&ObjectRef::cluster(Kind::IpPool, "other")), None, "never touched");
+        let again = RunRecord::create(root.path(), "20261129-1".into(), "t".into(), "s", "c", json!({}), &[]).unwrap();
+        assert_eq!(again.manifest.id, "20261129-1-2");
+        assert_eq!(RunRecord::list(root.path()).len(), 2);
+    }
 }

@@ -6,10 +6,9 @@
 mod common;
 
 use std::path::Path;
-use std::time::Duration;
 
-use common::cluster::{TestCluster, wait_until};
-use common::wizard::{DEMO_PLAN, PASSWORD, Wizard, text};
+use common::cluster::TestCluster;
+use common::wizard::{DEMO_PLAN, Held, PASSWORD, Wizard, text};
 use serde_json::Value;
 
 fn demo_cluster() -> TestCluster {
@@ -197,17 +196,9 @@ fn a_concurrent_edit_is_detected_not_overwritten() {
     let w = Wizard::new(c.kubeconfig_admin());
     let dir = w.plan_dir_with_password("plan");
     // Hold before step 6 (pool encapsulation), edit the pool meanwhile, then let the wizard go on.
-    let hold = w.state.path().join("hold");
     let pw = w.password_file();
-    let child = w
-        .command(&["apply", dir.to_str().unwrap(), "--yes", "--password-file", pw.to_str().unwrap()])
-        .env("CALICO_BGP_WIZARD_TEST_HOLD", "before:6")
-        .env("CALICO_BGP_WIZARD_TEST_HOLD_FILE", &hold)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_until("the wizard holds before step 6", Duration::from_secs(60), || hold.exists());
+    let apply = w.command(&["apply", dir.to_str().unwrap(), "--yes", "--password-file", pw.to_str().unwrap()]);
+    let held = Held::start(apply, "before:6", w.state.path());
     c.kubectl_ok(&[
         "patch",
         "ippools.crd.projectcalico.org",
@@ -216,8 +207,7 @@ fn a_concurrent_edit_is_detected_not_overwritten() {
         "-p",
         r#"{"spec":{"ipipMode":"CrossSubnet"}}"#,
     ]);
-    std::fs::remove_file(&hold).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = held.release();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{}\n{stderr}", text(&out.stdout));
     assert!(stderr.contains("changed since the plan was made"), "{stderr}");
@@ -260,21 +250,12 @@ fn interrupted_at_every_step(point: &str) {
     let initial = snapshot(&c);
     let dir = w.plan_dir_with_password("plan");
     let pw = w.password_file();
-    let hold = w.state.path().join("hold");
     for step in 1..=7 {
         let at = format!("{point}:{step}");
-        let child = w
-            .command(&["apply", dir.to_str().unwrap(), "--yes", "--password-file", pw.to_str().unwrap()])
-            .env("CALICO_BGP_WIZARD_TEST_HOLD", &at)
-            .env("CALICO_BGP_WIZARD_TEST_HOLD_FILE", &hold)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        wait_until(&format!("the wizard holds at {at}"), Duration::from_secs(90), || hold.exists());
+        let apply = w.command(&["apply", dir.to_str().unwrap(), "--yes", "--password-file", pw.to_str().unwrap()]);
+        let held = Held::start(apply, &at, w.state.path());
         c.stop_apiserver();
-        std::fs::remove_file(&hold).unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = held.release();
         let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
         if point == "after" && step == 7 {
             // Nothing was left to write when the server went away.

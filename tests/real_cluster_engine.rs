@@ -16,8 +16,8 @@ use calico_bgp_wizard::domain::objects::{Kind, ObjectRef};
 use calico_bgp_wizard::kube::{KubeBackend, KubeconfigSource};
 use calico_bgp_wizard::plan::{Change, Op, Step, StepKind, Verification};
 use calico_bgp_wizard::worker::Worker;
-use common::cluster::{TestCluster, wait_until};
-use common::wizard::{DEMO_PLAN, text};
+use common::cluster::TestCluster;
+use common::wizard::{DEMO_PLAN, Held, text};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -119,18 +119,9 @@ fn a_killed_process_is_resumed() {
     let state = tempfile::tempdir().unwrap();
     let kc = c.kubeconfig_admin();
     let dir = plan_dir(&kc, state.path(), "k8s-1,k8s-2");
-    let hold = state.path().join("hold");
     // Killed (SIGKILL, like a dropped SSH session's process) right after step 3's first write.
-    let mut child = wizard(&kc, state.path(), &["apply", dir.to_str().unwrap(), "--yes"])
-        .env("CALICO_BGP_WIZARD_TEST_HOLD", "during:3")
-        .env("CALICO_BGP_WIZARD_TEST_HOLD_FILE", &hold)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until("the wizard holds during step 3", Duration::from_secs(60), || hold.exists());
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let apply = wizard(&kc, state.path(), &["apply", dir.to_str().unwrap(), "--yes"]);
+    Held::start(apply, "during:3", state.path()).kill();
     assert_eq!(c.kubectl_ok(&["get", "node", "k8s-2", "-o", "jsonpath={.metadata.labels.route-reflector}"]), "true");
     // Another apply is refused while that run is open.
     let again = wizard(&kc, state.path(), &["apply", dir.to_str().unwrap(), "--yes"]).output().unwrap();

@@ -92,3 +92,41 @@ impl Wizard {
         self.run(&["apply", dir.to_str().unwrap(), "--yes", "--password-file", pw.to_str().unwrap()])
     }
 }
+
+/// A run of the binary stopped at a test hold point: `CALICO_BGP_WIZARD_TEST_HOLD=<point>:<step>`
+/// (`before`, `during` or `after` a step; see `worker.rs`). The test changes the world (stops the
+/// API server, edits an object, kills the process), then releases it.
+pub struct Held {
+    pub child: std::process::Child,
+    file: PathBuf,
+}
+
+impl Held {
+    /// Start `cmd` with the hold at `at` (e.g. `during:3`), and wait until it holds there.
+    pub fn start(mut cmd: Command, at: &str, state: &Path) -> Held {
+        let file = state.join("hold");
+        let child = cmd
+            .env("CALICO_BGP_WIZARD_TEST_HOLD", at)
+            .env("CALICO_BGP_WIZARD_TEST_HOLD_FILE", &file)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        super::cluster::wait_until(&format!("the wizard holds at {at}"), std::time::Duration::from_secs(90), || {
+            file.exists()
+        });
+        Held { child, file }
+    }
+
+    /// Let it go on, and wait for it to end.
+    pub fn release(self) -> Output {
+        std::fs::remove_file(&self.file).unwrap();
+        self.child.wait_with_output().unwrap()
+    }
+
+    /// End it with SIGKILL where it holds, as a dropped SSH session's process would end.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
