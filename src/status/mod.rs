@@ -1,5 +1,6 @@
 //! BGP session status: the rows of the peer table, whatever source they come from (the demo's
-//! simulation here; BIRD sockets and CalicoNodeStatus objects later).
+//! simulation, BIRD's control socket, CalicoNodeStatus objects, `birdcl` through pods/exec).
 
+pub mod bird;
 pub mod model;
 pub mod table;

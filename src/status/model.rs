@@ -33,6 +33,9 @@ pub enum BgpState {
     OpenConfirm,
     Established,
     Close,
+    /// BIRD's `Passive`: a `passive on` peer (Calico's mesh, the higher-IP side) waiting for the
+    /// other side to connect.
+    Passive,
     /// Protocol down (admin-disabled or failed): BIRD shows no BGP state.
     Down,
 }
@@ -47,6 +50,7 @@ impl BgpState {
             BgpState::OpenConfirm => "OpenConfirm",
             BgpState::Established => "Established",
             BgpState::Close => "Close",
+            BgpState::Passive => "Passive",
             BgpState::Down => "Down",
         }
     }
@@ -59,7 +63,8 @@ impl BgpState {
             "OpenConfirm" => BgpState::OpenConfirm,
             "Established" => BgpState::Established,
             "Close" => BgpState::Close,
-            "Down" | "Passive" => BgpState::Down,
+            "Passive" => BgpState::Passive,
+            "Down" => BgpState::Down,
             _ => return None,
         })
     }
@@ -76,14 +81,19 @@ pub struct PeerRow {
     /// BIRD since column (`HH:MM:SS` or a date).
     pub since: String,
     pub bgp_state: BgpState,
-    /// Error text or extra info after the BGP state (e.g. `Socket: Connection refused`).
+    /// Error text or extra info after the BGP state (e.g. `Socket: Connection refused`). For a
+    /// protocol that is down ([`BgpState::Down`]) it is BIRD's whole info column, which is only
+    /// the error text and may be empty.
     pub info: String,
 }
 
 impl PeerRow {
     /// The INFO column as calicoctl prints it: BGP state, then any further text.
     pub fn info_column(&self) -> String {
-        if self.info.is_empty() {
+        if self.bgp_state == BgpState::Down {
+            // BIRD prints no BGP state for a protocol that is down, only the error (if any).
+            self.info.clone()
+        } else if self.info.is_empty() {
             self.bgp_state.label().to_string()
         } else {
             format!("{} {}", self.bgp_state.label(), self.info)
@@ -92,6 +102,18 @@ impl PeerRow {
     pub fn is_established(&self) -> bool {
         self.bgp_state == BgpState::Established
     }
+}
+
+/// What one refresh of the sessions found, and where it looked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeerReport {
+    pub rows: Vec<PeerRow>,
+    /// Where the rows come from, in the operator's words, e.g. "BIRD socket /var/run/calico/bird.ctl".
+    pub source: String,
+    /// The nodes whose sessions were read (for the cluster-wide view: the route reflectors).
+    pub queried: Vec<String>,
+    /// Problems that did not stop the refresh (one node's BIRD unreachable), one line each.
+    pub problems: Vec<String>,
 }
 
 /// How many sessions are in each state, for the header.
