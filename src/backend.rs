@@ -11,12 +11,19 @@ use crate::demo::DemoCluster;
 use crate::domain::objects::{ObjectRef, ObjectSet};
 use crate::kube::KubeBackend;
 use crate::plan::Change;
-use crate::status::model::PeerRow;
+use crate::status::local::LocalBird;
+use crate::status::model::{PeerReport, PeerRow};
 
 pub enum Backend {
     Demo(DemoBackend),
     Kube(KubeBackend),
+    /// Only BIRD sockets on this machine (`status --bird-socket`): no cluster, no write at all.
+    Local(LocalBird),
 }
+
+/// What a backend without a cluster answers to anything but the sessions.
+const NO_CLUSTER: &str =
+    "this dashboard reads BIRD sockets only (--bird-socket): there is no cluster to read or change";
 
 /// The embedded demo: an in-memory cluster with simulated rollouts and BGP sessions.
 pub struct DemoBackend {
@@ -68,6 +75,7 @@ impl Backend {
         match self {
             Backend::Demo(_) => None,
             Backend::Kube(k) => Some(&k.target),
+            Backend::Local(_) => None,
         }
     }
 
@@ -75,7 +83,7 @@ impl Backend {
     pub fn poll_every(&self) -> Duration {
         match self {
             Backend::Demo(_) => Duration::from_millis(200),
-            Backend::Kube(_) => Duration::from_secs(1),
+            Backend::Kube(_) | Backend::Local(_) => Duration::from_secs(1),
         }
     }
 
@@ -83,14 +91,14 @@ impl Backend {
     pub fn wait_timeout(&self) -> Duration {
         match self {
             Backend::Demo(_) => Duration::from_secs(30),
-            Backend::Kube(_) => Duration::from_secs(300),
+            Backend::Kube(_) | Backend::Local(_) => Duration::from_secs(300),
         }
     }
 
     pub fn write_delay(&self) -> Duration {
         match self {
             Backend::Demo(d) => d.write_delay,
-            Backend::Kube(_) => Duration::ZERO,
+            Backend::Kube(_) | Backend::Local(_) => Duration::ZERO,
         }
     }
 
@@ -98,6 +106,7 @@ impl Backend {
         match self {
             Backend::Demo(d) => Ok(d.with(|c, _| c.objects().clone())),
             Backend::Kube(k) => k.detect().await.map_err(|e| e.to_string()),
+            Backend::Local(_) => Err(NO_CLUSTER.into()),
         }
     }
 
@@ -105,6 +114,7 @@ impl Backend {
         match self {
             Backend::Demo(d) => Ok(d.with(|c, _| c.objects().get(r).cloned())),
             Backend::Kube(k) => k.get(r).await.map_err(|e| e.to_string()),
+            Backend::Local(_) => Err(NO_CLUSTER.into()),
         }
     }
 
@@ -113,6 +123,7 @@ impl Backend {
         match self {
             Backend::Demo(d) => d.with(|c, now| c.apply(change, now)),
             Backend::Kube(k) => k.apply_change(change, current, false).await.map_err(|e| e.to_string()),
+            Backend::Local(_) => Err(NO_CLUSTER.into()),
         }
     }
 
@@ -122,6 +133,7 @@ impl Backend {
         match self {
             Backend::Demo(_) => Ok(()),
             Backend::Kube(k) => k.apply_change(change, current, true).await.map_err(|e| e.to_string()),
+            Backend::Local(_) => Err(NO_CLUSTER.into()),
         }
     }
 
@@ -130,6 +142,7 @@ impl Backend {
         match self {
             Backend::Demo(d) => d.with(|c, now| c.undo(change, now)),
             Backend::Kube(k) => k.undo_change(change, &change.undo(), current).await.map_err(|e| e.to_string()),
+            Backend::Local(_) => Err(NO_CLUSTER.into()),
         }
     }
 
@@ -138,23 +151,22 @@ impl Backend {
         match self {
             Backend::Demo(d) => Ok(d.with(|c, now| c.rollout(r, now))),
             Backend::Kube(k) => k.rollout(r).await.map_err(|e| e.to_string()),
+            Backend::Local(_) => Err(NO_CLUSTER.into()),
         }
     }
 
-    /// Every session the cluster reports (the dashboard). Read-only.
-    pub async fn peers(&self) -> Result<Vec<PeerRow>, String> {
+    /// Every session the source reports (the dashboard and the wizard's Status screen). Read-only.
+    /// `probe`: nodes the wizard may create CalicoNodeStatus objects for (never the dashboard).
+    pub async fn peers(&self, probe: &[String]) -> Result<PeerReport, String> {
         match self {
-            Backend::Demo(d) => Ok(d.with(|c, now| c.peer_rows(now))),
-            Backend::Kube(k) => {
-                let rows = k.reported_sessions().await.map_err(|e| e.to_string())?;
-                if rows.is_empty() {
-                    return Err("no BGP session is reported yet: this build reads sessions from CalicoNodeStatus \
-                                objects (Calico 3.21+), and there are none with BGP status. `calicoctl node status` \
-                                on a node shows that node's sessions."
-                        .into());
-                }
-                Ok(rows)
+            Backend::Demo(d) => {
+                let rows = d.with(|c, now| c.peer_rows(now));
+                let mut queried: Vec<String> = rows.iter().map(|r| r.node.clone()).collect();
+                queried.dedup();
+                Ok(PeerReport { rows, source: "demo simulation".into(), queried, problems: Vec::new() })
             }
+            Backend::Kube(k) => k.peers(probe).await,
+            Backend::Local(l) => l.peers().await,
         }
     }
 
@@ -164,13 +176,14 @@ impl Backend {
         match self {
             Backend::Demo(d) => Ok(d.with(|c, now| c.peer_rows(now)).into_iter().filter(|r| r.node == node).collect()),
             Backend::Kube(k) => k.node_sessions(node).await.map_err(|e| e.to_string()),
+            Backend::Local(_) => Err(NO_CLUSTER.into()),
         }
     }
 
     /// Remove what [`Backend::node_sessions`] created.
     pub async fn end_waits(&self) -> Result<(), String> {
         match self {
-            Backend::Demo(_) => Ok(()),
+            Backend::Demo(_) | Backend::Local(_) => Ok(()),
             Backend::Kube(k) => k.end_probes().await.map_err(|e| e.to_string()),
         }
     }

@@ -90,9 +90,19 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Print the table once and exit: 0 when every session is Established, 1 otherwise.
+    /// Print the table once and exit: 0 when every session is Established, 1 when one is not (or
+    /// none exists), 3 when a source could not be read.
     #[arg(long)]
     pub once: bool,
+    /// Read this BIRD control socket instead of the cluster (repeatable; NODE= names the node whose
+    /// BIRD it is, default this host). Without any: /var/run/calico/bird.ctl and bird6.ctl when
+    /// no cluster is configured. Root is needed, as for calicoctl node status.
+    #[arg(long, value_name = "[NODE=]PATH")]
+    pub bird_socket: Vec<String>,
+    /// Read the sessions by running birdcl in the calico-node pod of each route reflector (every
+    /// node without them), through pods/exec; needs that permission. Default: CalicoNodeStatus.
+    #[arg(long, conflicts_with = "bird_socket")]
+    pub exec: bool,
     /// Output format for --once.
     #[arg(short = 'o', long, value_enum, default_value_t = StatusFormat::Table)]
     pub output: StatusFormat,

@@ -111,26 +111,77 @@ pub async fn run(cli: Cli) -> Result<i32> {
     }
 }
 
+/// Exit code of `status --once` when a source could not be read (Nagios' UNKNOWN).
+pub const EXIT_UNREADABLE: i32 = 3;
+
+/// The dashboard's backend: local BIRD sockets when asked for (or when no cluster is configured
+/// but this machine runs BIRD), else the cluster (or the demo).
+async fn status_backend(g: &Global, args: &StatusArgs) -> Result<(Backend, bool, bool)> {
+    let local = |values: &[String]| {
+        crate::status::local::LocalBird::from_args(values, &crate::status::local::this_node()).map_err(|e| eyre!(e))
+    };
+    if !args.bird_socket.is_empty() {
+        return Ok((Backend::Local(local(&args.bird_socket)?), false, false));
+    }
+    if !g.demo
+        && crate::kube::connect::find(g.kubeconfig.as_deref()).is_none()
+        && !crate::status::bird::client::default_sockets().is_empty()
+    {
+        return Ok((Backend::Local(local(&[])?), false, false));
+    }
+    let (mut b, demo) = backend(g).await?;
+    if args.exec {
+        match &mut b {
+            Backend::Kube(k) => k.sessions = crate::kube::sessions::SessionSource::Exec,
+            _ => return Err(eyre!("--exec reads a real cluster's calico-node pods, and none is configured")),
+        }
+    }
+    Ok((b, demo, true))
+}
+
 async fn status(g: &Global, args: StatusArgs) -> Result<i32> {
-    let (b, demo) = backend(g).await?;
+    let (b, demo, cluster) = status_backend(g, &args).await?;
     if !args.once {
-        crate::tui::run(App::new(Mode::Dashboard, demo), Arc::new(b)).await?;
+        let mut app = App::new(Mode::Dashboard, demo);
+        if !cluster {
+            app = app.without_cluster();
+        }
+        crate::tui::run(app, Arc::new(b)).await?;
         return Ok(0);
     }
-    let rows = b.peers().await.map_err(|e| eyre!("cannot read the BGP sessions: {e}"))?;
+    let report = match b.peers(&[]).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(EXIT_UNREADABLE);
+        }
+    };
     let out = match args.output {
-        StatusFormat::Table => table::format_table(&rows),
-        StatusFormat::Json => table::format_json(&rows),
+        StatusFormat::Table => table::format_table(&report.rows),
+        StatusFormat::Json => table::format_json(&report.rows),
     };
     std::io::stdout().write_all(out.as_bytes())?;
+    let mut err = std::io::stderr().lock();
+    for p in &report.problems {
+        writeln!(err, "cannot read {p}")?;
+    }
+    let down: Vec<_> = report.rows.iter().filter(|r| !r.is_established()).collect();
+    for r in &down {
+        let why = crate::status::reason::explain(r).unwrap_or_default();
+        let info = r.info_column();
+        let info = if info.is_empty() { "down".to_string() } else { info };
+        writeln!(err, "{} → {} ({}): {info} — {why}", r.node, r.peer_address, r.peer_type.label())?;
+    }
+    if !report.problems.is_empty() {
+        return Ok(EXIT_UNREADABLE);
+    }
     // No session at all is not healthy either: BIRD down, or no peer configured.
-    if rows.is_empty() {
-        eprintln!("no BGP sessions found");
+    if report.rows.is_empty() {
+        writeln!(err, "no BGP sessions found")?;
         return Ok(1);
     }
-    let down = rows.iter().filter(|r| !r.is_established()).count();
-    if down > 0 {
-        eprintln!("{down} of {} BGP sessions are not Established", rows.len());
+    if !down.is_empty() {
+        writeln!(err, "{} of {} BGP sessions are not Established", down.len(), report.rows.len())?;
         return Ok(1);
     }
     Ok(0)

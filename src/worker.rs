@@ -151,8 +151,10 @@ impl Worker {
                 }
                 self.send(Msg::DryRun(r));
             }
-            Cmd::RefreshPeers => {
-                let result = self.backend.peers().await;
+            Cmd::RefreshPeers { probe } => {
+                // The dashboard creates nothing, whatever the command says.
+                let probe = if self.read_only { Vec::new() } else { probe };
+                let result = self.backend.peers(&probe).await;
                 self.send(Msg::Peers { result, at: self.started.elapsed() });
             }
             Cmd::BeginRun { .. } | Cmd::AdoptRun { .. } | Cmd::FinishRun => {}

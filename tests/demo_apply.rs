@@ -102,7 +102,7 @@ async fn demo_apply_then_undo_restores_everything() {
     // (Sessions of non-reflector nodes to the second reflector may still be coming up: poll.)
     let deadline = Instant::now() + Duration::from_secs(20);
     let rows = loop {
-        let rows = backend.peers().await.unwrap();
+        let rows = backend.peers(&[]).await.unwrap().rows;
         if !rows.is_empty() && rows.iter().all(|r| r.is_established()) {
             break rows;
         }
@@ -157,7 +157,7 @@ async fn a_read_only_worker_refuses_writes() {
     let step = plan.steps[0].clone();
     worker.handle(calico_bgp_wizard::app::Cmd::RunStep { idx: 0, step: step.clone() });
     worker.handle(calico_bgp_wizard::app::Cmd::UndoStep { idx: 0, step });
-    worker.handle(calico_bgp_wizard::app::Cmd::RefreshPeers);
+    worker.handle(calico_bgp_wizard::app::Cmd::RefreshPeers { probe: Vec::new() });
     // The refresh answers; no step event arrives before or after it.
     let msg = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
     assert!(matches!(msg, Msg::Peers { result: Ok(_), .. }), "{msg:?}");

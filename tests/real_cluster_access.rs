@@ -80,7 +80,9 @@ async fn a_read_only_user_walks_to_preview_and_sends_no_write() {
     let out = wizard(&viewer, state.path(), &DEMO_PLAN);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = wizard(&viewer, state.path(), &["status", "--once"]);
-    assert_eq!(out.status.code(), Some(1), "no session is reported here: {}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "no session can be read here: {err}");
+    assert!(err.contains("no CalicoNodeStatus object exists") && err.contains("status --exec"), "{err}");
 
     // The wizard itself, up to Preview, with the real App and Worker.
     let backend = KubeBackend::connect(&KubeconfigSource::Flag(viewer.clone()), None).await.unwrap();

@@ -402,14 +402,19 @@ fn walkthrough_against_a_real_api_server() {
     let s = t.wait_for("applied and verified", 240);
     assert_eq!(s.matches("✓ done").count(), 6, "every step line shows done:\n{s}");
 
-    // The dashboard reads sessions from CalicoNodeStatus objects; the wizard deleted its own after
-    // each wait, so on this cluster (no calico-node to create any) the table is honestly empty.
+    // The Status screen: the wizard gives its two route reflectors CalicoNodeStatus objects (the
+    // controller stand-in reports as calico-node would), watches them, and deletes them on quit.
+    // The reflectors hold every session, so reading them alone is the whole cluster.
     t.keys(&["Enter"]);
-    let s = t.wait_for("no BGP session is reported yet", 15);
-    assert!(s.contains("0 sessions"), "{s}");
+    let s = t.wait_for("6 sessions: 6 Established", 30);
+    assert!(s.contains("from CalicoNodeStatus (watched) · read k8s-1, k8s-2"), "{s}");
+    let probes = c.kubectl_ok(&["get", "caliconodestatuses.crd.projectcalico.org", "-o", "name"]);
+    assert!(probes.contains("calico-bgp-wizard-k8s-1") && probes.contains("calico-bgp-wizard-k8s-2"), "{probes}");
     t.type_text("q");
     let s = t.wait_for("TTY-MODE", 10);
     assert!(s.contains("EXITED 0") && s.lines().any(|l| l.trim() == "TTY-MODE icanon"), "{s}");
+    let left = c.kubectl_ok(&["get", "caliconodestatuses.crd.projectcalico.org", "-o", "name"]);
+    assert!(!left.contains("calico-bgp-wizard-"), "the wizard's CalicoNodeStatus objects go with it: {left}");
 
     assert_switched_to_reflectors(&c);
     let runs = run_manifests(state.path());

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use calico_bgp_wizard::app::{App, Mode, Msg, Screen, StepEvent};
 use calico_bgp_wizard::demo::DemoCluster;
+use calico_bgp_wizard::status::model::PeerReport;
 use calico_bgp_wizard::tui::{render, theme::Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -226,7 +227,13 @@ fn status_screen() {
     let mut app = App::new(Mode::Dashboard, true);
     app.update(Msg::Detected(Ok(demo.objects().clone())));
     app.update(Msg::Tick(Duration::from_millis(1200)));
-    app.update(Msg::Peers { result: Ok(rows.clone()), at: Duration::from_millis(1000) });
+    let report = PeerReport {
+        rows: rows.clone(),
+        source: "demo simulation".into(),
+        queried: vec!["k8s-1".into(), "k8s-2".into(), "k8s-3".into()],
+        problems: Vec::new(),
+    };
+    app.update(Msg::Peers { result: Ok(report), at: Duration::from_millis(1000) });
     snap("status_dashboard", &app);
     key(&mut app, KeyCode::Char('/'));
     typ(&mut app, "k8s-2");
@@ -234,6 +241,28 @@ fn status_screen() {
     app.update(Msg::Peers { result: Err("demo cluster unreachable".into()), at: Duration::from_secs(9) });
     app.update(Msg::Tick(Duration::from_secs(9)));
     snap("status_stale", &app);
+}
+
+#[test]
+fn status_local_sockets_with_a_session_down() {
+    // `status --bird-socket …`: no cluster; k8s-3's BIRD cannot be read, one of k8s-1's sessions is down.
+    let demo = DemoCluster::embedded();
+    let mut rows = demo.peer_rows(Duration::from_secs(60));
+    rows.retain(|r| r.node != "k8s-3");
+    let sw = rows.iter_mut().find(|r| r.node == "k8s-1").expect("a session of k8s-1");
+    sw.bgp_state = calico_bgp_wizard::status::model::BgpState::Active;
+    sw.state = "start".into();
+    sw.info = "Socket: Connection refused".into();
+    let mut app = App::new(Mode::Dashboard, false).without_cluster();
+    app.update(Msg::Tick(Duration::from_millis(2300)));
+    let report = PeerReport {
+        rows,
+        source: "BIRD sockets".into(),
+        queried: vec!["k8s-1".into(), "k8s-2".into(), "k8s-3".into()],
+        problems: vec!["k8s-3: cannot read BIRD at /run/lab/k8s-3/bird.ctl: no such socket.".into()],
+    };
+    app.update(Msg::Peers { result: Ok(report), at: Duration::from_millis(2000) });
+    snap("status_local_down", &app);
 }
 
 #[test]

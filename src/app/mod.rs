@@ -23,7 +23,7 @@ use crate::domain::objects::ObjectSet;
 use crate::plan::render::PlanFile;
 use crate::plan::{Plan, Step};
 use crate::runs::RunManifest;
-use crate::status::model::PeerRow;
+use crate::status::model::{PeerReport, PeerRow};
 
 pub use input::TextInput;
 
@@ -250,6 +250,11 @@ impl ApplyState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusState {
     pub rows: Vec<PeerRow>,
+    /// Where the rows come from, and the nodes that were read (see [`PeerReport`]).
+    pub source: String,
+    pub queried: Vec<String>,
+    /// Nodes that could not be read in the last refresh (the others are still shown).
+    pub problems: Vec<String>,
     pub last_refresh: Option<Duration>,
     pub refresh_error: Option<String>,
     pub refresh_in_flight: bool,
@@ -295,7 +300,7 @@ pub enum Msg {
     Detected(Result<ObjectSet, String>),
     Step(StepEvent),
     Peers {
-        result: Result<Vec<PeerRow>, String>,
+        result: Result<PeerReport, String>,
         at: Duration,
     },
     PlanWritten(Result<String, String>),
@@ -333,7 +338,11 @@ pub enum Cmd {
         idx: usize,
         step: Step,
     },
-    RefreshPeers,
+    /// Read the sessions again. `probe`: nodes the wizard may create CalicoNodeStatus objects for
+    /// on a real cluster (its route reflectors, after a finished run); always empty in the dashboard.
+    RefreshPeers {
+        probe: Vec<String>,
+    },
     WritePlan {
         dir: String,
         files: Vec<PlanFile>,
@@ -364,7 +373,7 @@ impl Cmd {
                 | Cmd::DryRun { .. }
                 | Cmd::AdoptRun { .. }
                 | Cmd::FinishRun
-        )
+        ) || matches!(self, Cmd::RefreshPeers { probe } if !probe.is_empty())
     }
 }
 
@@ -381,6 +390,8 @@ pub struct App {
     pub detect_error: Option<String>,
     pub preflight: Vec<Finding>,
     pub demo: bool,
+    /// False for a dashboard of local BIRD sockets: no cluster is read.
+    pub cluster: bool,
     pub reflectors: ReflectorsForm,
     pub peering: PeeringForm,
     pub pool: PoolForm,
@@ -409,6 +420,7 @@ impl App {
             detect_error: None,
             preflight: Vec::new(),
             demo,
+            cluster: true,
             reflectors: ReflectorsForm {
                 cursor: 0,
                 selected: BTreeSet::new(),
@@ -443,6 +455,9 @@ impl App {
             apply: None,
             status: StatusState {
                 rows: Vec::new(),
+                source: String::new(),
+                queried: Vec::new(),
+                problems: Vec::new(),
                 last_refresh: None,
                 refresh_error: None,
                 refresh_in_flight: false,
@@ -463,8 +478,27 @@ impl App {
     pub fn init(&self) -> Vec<Cmd> {
         match self.mode {
             Mode::Wizard => vec![Cmd::Detect],
-            Mode::Dashboard => vec![Cmd::Detect, Cmd::RefreshPeers],
+            Mode::Dashboard if !self.cluster => vec![self.refresh_peers()],
+            Mode::Dashboard => vec![Cmd::Detect, self.refresh_peers()],
         }
+    }
+
+    /// A dashboard of local BIRD sockets only (`status --bird-socket`): there is no cluster to detect.
+    pub fn without_cluster(mut self) -> App {
+        self.cluster = false;
+        self
+    }
+
+    /// The refresh command: in the wizard on a real cluster, after a finished run, the route
+    /// reflectors it configured may be given CalicoNodeStatus objects; never in the dashboard.
+    pub fn refresh_peers(&self) -> Cmd {
+        let finished = self.apply.as_ref().is_some_and(|a| a.phase == ApplyPhase::Finished);
+        let probe = if self.mode == Mode::Wizard && !self.demo && finished {
+            self.reflectors.selected.iter().cloned().collect()
+        } else {
+            Vec::new()
+        };
+        Cmd::RefreshPeers { probe }
     }
 
     pub fn read_only(&self) -> bool {

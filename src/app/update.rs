@@ -20,8 +20,14 @@ impl App {
             Msg::Peers { result, at } => {
                 self.status.refresh_in_flight = false;
                 match result {
-                    Ok(rows) => {
-                        self.status.rows = rows;
+                    Ok(report) => {
+                        // Unchanged rows are not replaced, so nothing that depends on them moves.
+                        if self.status.rows != report.rows {
+                            self.status.rows = report.rows;
+                        }
+                        self.status.source = report.source;
+                        self.status.queried = report.queried;
+                        self.status.problems = report.problems;
                         self.status.last_refresh = Some(at);
                         self.status.refresh_error = None;
                     }
@@ -47,7 +53,7 @@ impl App {
         let due = self.status.last_refresh.is_none_or(|t| now.saturating_sub(t) >= REFRESH_EVERY);
         if self.screen == Screen::Status && !self.status.refresh_in_flight && due {
             self.status.refresh_in_flight = true;
-            return vec![Cmd::RefreshPeers];
+            return vec![self.refresh_peers()];
         }
         Vec::new()
     }
@@ -239,7 +245,7 @@ impl App {
                     return Vec::new();
                 }
                 self.status.refresh_in_flight = true;
-                vec![Cmd::RefreshPeers]
+                vec![self.refresh_peers()]
             }
         }
     }
@@ -397,7 +403,7 @@ impl App {
                 if self.apply.as_ref().is_some_and(|a| a.phase == ApplyPhase::Finished) {
                     self.screen = Screen::Status;
                     self.status.refresh_in_flight = true;
-                    return vec![Cmd::RefreshPeers];
+                    return vec![self.refresh_peers()];
                 }
                 Vec::new()
             }

@@ -134,7 +134,7 @@ impl KubeBackend {
     }
 
     /// Every Node, page by page, in the slim form.
-    async fn nodes(&self) -> Result<Vec<Value>, KubeError> {
+    pub(super) async fn nodes(&self) -> Result<Vec<Value>, KubeError> {
         let action = KubeBackend::action("list", Kind::Node, None);
         let mut out = Vec::new();
         let mut cont: Option<String> = None;

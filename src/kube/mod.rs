@@ -10,6 +10,7 @@ pub mod detect;
 pub mod errors;
 mod nodestatus;
 pub mod rbac;
+pub mod sessions;
 pub mod write;
 
 use std::collections::BTreeSet;
@@ -29,13 +30,27 @@ pub struct KubeBackend {
     probes: tokio::sync::Mutex<BTreeSet<String>>,
     /// Nodes per list request ([`detect::NODE_PAGE`]; tests make it small to read many pages).
     pub node_page: usize,
+    /// Where the dashboard reads the sessions from.
+    pub sessions: sessions::SessionSource,
+    /// The watched CalicoNodeStatus objects ([`sessions`]).
+    watch: std::sync::Arc<std::sync::Mutex<sessions::StatusWatch>>,
+    /// Route reflectors and calico-node pods for `--exec`, reread now and then.
+    topology: tokio::sync::Mutex<Option<sessions::Topology>>,
 }
 
 impl KubeBackend {
     pub async fn connect(source: &KubeconfigSource, context: Option<&str>) -> Result<KubeBackend, String> {
         let (client, target) = connect::client(source, context).await?;
         tracing::info!("using {} (context {}, from {})", target.server, target.context, source.describe());
-        Ok(KubeBackend { client, target, probes: Default::default(), node_page: detect::NODE_PAGE })
+        Ok(KubeBackend {
+            client,
+            target,
+            probes: Default::default(),
+            node_page: detect::NODE_PAGE,
+            sessions: Default::default(),
+            watch: Default::default(),
+            topology: Default::default(),
+        })
     }
 
     /// `/api/v1` or `/apis/<group>/<version>`.

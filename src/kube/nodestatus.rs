@@ -1,7 +1,7 @@
 //! BGP sessions through CalicoNodeStatus (Calico ≥ 3.21): the wizard creates one object per
 //! route-reflector node it waits on, calico-node's status reporter fills in `status.bgp`, and the
 //! wizard deletes the object when the wait is over (Calico's docs ask for few, short-lived ones).
-//! The read-only dashboard only reads objects that already exist.
+//! The read-only dashboard only reads objects that already exist ([`super::sessions`]).
 
 use http::Request;
 use serde_json::{Value, json};
@@ -63,14 +63,6 @@ impl KubeBackend {
             }
         }
         Ok(())
-    }
-
-    /// Every session reported by the CalicoNodeStatus objects that exist (read-only).
-    pub async fn reported_sessions(&self) -> Result<Vec<PeerRow>, KubeError> {
-        let mut rows: Vec<PeerRow> = self.list(Kind::CalicoNodeStatus).await?.iter().flat_map(rows_of).collect();
-        rows.sort_by(|a, b| (&a.node, &a.peer_address).cmp(&(&b.node, &b.peer_address)));
-        rows.dedup_by(|a, b| a.node == b.node && a.peer_address == b.peer_address);
-        Ok(rows)
     }
 }
 

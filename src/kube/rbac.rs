@@ -6,6 +6,8 @@
 pub const WIZARD_ROLE: &str = "calico-bgp-wizard";
 /// Name of the dashboard's read-only ClusterRole.
 pub const READ_ONLY_ROLE: &str = "calico-bgp-wizard-read-only";
+/// Name of the ClusterRole `status --exec` needs besides the read-only one.
+pub const EXEC_ROLE: &str = "calico-bgp-wizard-exec";
 
 const READ: &str = "[get, list, watch]";
 
@@ -42,6 +44,17 @@ pub fn cluster_roles() -> String {
          - apiGroups: [apps]\n  resources: [daemonsets]\n  verbs: {READ}\n\
          - apiGroups: [crd.projectcalico.org]\n  resources: [ippools, bgppeers, bgpconfigurations, caliconodestatuses]\n  verbs: {READ}\n\
          - apiGroups: [operator.tigera.io]\n  resources: [installations]\n  verbs: {READ}\n\
-         - apiGroups: [projectcalico.org]\n  resources: [ippools, bgppeers, bgpconfigurations, caliconodestatuses]\n  verbs: {READ}\n"
+         - apiGroups: [projectcalico.org]\n  resources: [ippools, bgppeers, bgpconfigurations, caliconodestatuses]\n  verbs: {READ}\n\
+         ---\n\
+         # Only for `calico-bgp-wizard status --exec` (birdcl in the calico-node pods), on top of the\n\
+         # read-only role. pods/exec can run any command in those pods: grant it with care, or read\n\
+         # the sessions from CalicoNodeStatus objects or on the node itself instead.\n\
+         # Bind with: kubectl create clusterrolebinding {EXEC_ROLE} --clusterrole={EXEC_ROLE} --user=<viewer>\n\
+         apiVersion: rbac.authorization.k8s.io/v1\n\
+         kind: ClusterRole\n\
+         metadata:\n  name: {EXEC_ROLE}\n\
+         rules:\n\
+         - apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get, list]\n\
+         - apiGroups: [\"\"]\n  resources: [pods/exec]\n  verbs: [create, get]\n"
     )
 }

@@ -2,5 +2,8 @@
 //! simulation, BIRD's control socket, CalicoNodeStatus objects, `birdcl` through pods/exec).
 
 pub mod bird;
+pub mod exec;
+pub mod local;
 pub mod model;
+pub mod reason;
 pub mod table;

@@ -1,6 +1,7 @@
 //! The terminal edge: the event loop (keys, ticks, worker messages → `App::update` → commands)
 //! and `render`, which draws one frame from `&App`. The only module that touches the terminal.
 
+pub mod quiet;
 pub mod screens;
 pub mod theme;
 pub mod widgets;
@@ -57,7 +58,7 @@ pub async fn run(mut app: App, backend: Arc<Backend>) -> color_eyre::Result<()> 
     let theme = Theme::from_env();
     let started = Instant::now();
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let worker = Worker::new(backend, tx.clone(), started, app.read_only());
+    let worker = Worker::new(Arc::clone(&backend), tx.clone(), started, app.read_only());
 
     // Keys come from a blocking reader thread; it ends with the process.
     let key_tx = tx.clone();
@@ -80,7 +81,11 @@ pub async fn run(mut app: App, backend: Arc<Backend>) -> color_eyre::Result<()> 
         }
     });
 
-    let mut terminal = ratatui::init();
+    // ratatui::init sets up the terminal (raw mode, alternate screen, restore on panic); the
+    // frames go through a backend that stays silent when nothing changed.
+    drop(ratatui::init());
+    let mut terminal =
+        ratatui::Terminal::new(quiet::QuietBackend::new(ratatui::backend::CrosstermBackend::new(std::io::stdout())))?;
     // Test hook: prove in a real terminal that a panic restores it (tests/tmux_e2e.rs).
     let panic_for_test = std::env::var_os("CALICO_BGP_WIZARD_TEST_PANIC").is_some();
     let result = async {
@@ -116,5 +121,15 @@ pub async fn run(mut app: App, backend: Arc<Backend>) -> color_eyre::Result<()> 
     }
     .await;
     ratatui::restore();
+    // CalicoNodeStatus objects the wizard created for its Status screen go with it.
+    if !app.read_only() {
+        match tokio::time::timeout(Duration::from_secs(10), backend.end_waits()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("could not delete the wizard's CalicoNodeStatus objects: {e}"),
+            Err(_) => {
+                eprintln!("could not delete the wizard's CalicoNodeStatus objects: the API server did not answer")
+            }
+        }
+    }
     result
 }

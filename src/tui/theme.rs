@@ -55,7 +55,9 @@ impl Theme {
     pub fn bgp_state(&self, s: BgpState) -> Style {
         match s {
             BgpState::Established => self.fg(Color::Green),
-            BgpState::Idle | BgpState::Down | BgpState::Close => self.fg(Color::Red).add_modifier(Modifier::BOLD),
+            BgpState::Idle | BgpState::Down | BgpState::Close | BgpState::Passive => {
+                self.fg(Color::Red).add_modifier(Modifier::BOLD)
+            }
             _ => self.fg(Color::Yellow),
         }
     }

@@ -18,7 +18,8 @@ pub fn header(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
     let mut spans = vec![Span::styled(" calico-bgp-wizard ", t.title())];
     match app.mode {
         Mode::Dashboard => {
-            spans.push(Span::styled("[read-only dashboard: makes no change]", t.key()));
+            spans.push(Span::styled(" 🔒 READ-ONLY ", t.key()));
+            spans.push(Span::styled(" dashboard: makes no change", t.dim()));
         }
         Mode::Wizard => {
             let full: usize = Screen::ALL.iter().map(|s| s.title().len() + 3).sum();
@@ -40,6 +41,7 @@ pub fn header(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
         spans.push(Span::styled(" DEMO ", t.key()));
     }
     let ctx = match &app.facts {
+        _ if !app.cluster => format!(" BIRD sockets on this machine: {}", app.status.queried.join(", ")),
         Some(facts) => format!(" {} · {}", facts.context, facts.server),
         None => match &app.detect_error {
             Some(_) => " cluster not detected".to_string(),

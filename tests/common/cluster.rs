@@ -559,7 +559,7 @@ impl TestCluster {
     }
 
     /// Audit events by `user` (one per request, any stage).
-    fn audit_events_by(&self, user: &str) -> Vec<Value> {
+    pub fn audit_events_by(&self, user: &str) -> Vec<Value> {
         let text = std::fs::read_to_string(self.dir().join("audit.log")).unwrap_or_default();
         let mut seen = BTreeSet::new();
         text.lines()

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod dashboard;
 pub mod wizard;
 
 use calico_bgp_wizard::domain::facts::{ClusterFacts, detect};
