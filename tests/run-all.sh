@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of calico-bgp-wizard, installing first what the tests need.
 #   sudo bash tests/run-all.sh
-# Needs: tmux (the end-to-end terminal tests), and for the real-cluster tests etcd, kubectl, curl
+# Needs: tmux (the end-to-end terminal tests), bird, frr, iputils-ping and iproute2 (the BGP lab in
+# network namespaces; root), and for the real-cluster tests etcd, kubectl, curl
 # and a kube-apiserver v1.20.2 built from Debian's source package (about 5 minutes, once; cached
 # under ~/.cache/calico-bgp-wizard/ by tests/cluster/install.sh). Installed when missing (root only).
 # Runs: rustfmt check, clippy (warnings are errors), then every test target with snapshots
@@ -11,6 +12,11 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+# The BGP lab (tests/bird_lab.rs): BIRD 1.6 on the nodes, FRR as the switch, ping for the client.
+command -v bird >/dev/null 2>&1 || need+=(bird)
+[ -x /usr/lib/frr/bgpd ] || need+=(frr)
+command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 if ((${#need[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     echo "tests/run-all.sh: missing ${need[*]}; run as root (sudo) so it can apt-get install them" >&2
@@ -18,7 +24,7 @@ if ((${#need[@]})); then
   fi
   echo "installing: ${need[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 echo "== real-cluster test environment"

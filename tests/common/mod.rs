@@ -7,6 +7,7 @@
 
 pub mod cluster;
 pub mod dashboard;
+pub mod lab;
 pub mod wizard;
 
 use calico_bgp_wizard::domain::facts::{ClusterFacts, detect};
