@@ -180,6 +180,14 @@ impl Backend {
         }
     }
 
+    /// Remove the wizard's CalicoNodeStatus objects an earlier, killed run left behind (names).
+    pub async fn remove_stale_probes(&self) -> Result<Vec<String>, String> {
+        match self {
+            Backend::Demo(_) | Backend::Local(_) => Ok(Vec::new()),
+            Backend::Kube(k) => k.remove_stale_probes().await.map_err(|e| e.to_string()),
+        }
+    }
+
     /// Remove what [`Backend::node_sessions`] created.
     pub async fn end_waits(&self) -> Result<(), String> {
         match self {

@@ -142,6 +142,14 @@ impl Worker {
                 {
                     let open = RunRecord::latest_open(&crate::headless::runs_dir(), &t.server);
                     self.send(Msg::OpenRun(open.map(|r| r.manifest)));
+                    // Session probes of a wizard killed on its Status screen: only the wizard's own.
+                    match self.backend.remove_stale_probes().await {
+                        Ok(removed) if !removed.is_empty() => {
+                            tracing::info!("deleted CalicoNodeStatus left by an earlier run: {}", removed.join(", "))
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!("could not delete CalicoNodeStatus left by an earlier run: {e}"),
+                    }
                 }
             }
             Cmd::DryRun { steps } => {

@@ -194,3 +194,58 @@ fn exec_needs_pods_exec_and_reads_only_the_route_reflectors() {
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("k8s-1:") && !err.contains("k8s-2") && !err.contains("k8s-3"), "only the reflector: {err}");
 }
+
+/// What a wizard killed on its Status screen leaves behind: its own session probe.
+const LEFT_BY_A_KILLED_WIZARD: &str = "apiVersion: crd.projectcalico.org/v1
+kind: CalicoNodeStatus
+metadata:
+  name: calico-bgp-wizard-k8s-1
+  labels: {app.kubernetes.io/managed-by: calico-bgp-wizard}
+spec:
+  node: k8s-1
+  classes: [BGP]
+  updatePeriodSeconds: 5
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wizard_removes_session_probes_a_killed_run_left_and_nothing_else() {
+    use calico_bgp_wizard::app::{Cmd, Msg};
+    use calico_bgp_wizard::worker::Worker;
+    use std::sync::Arc;
+
+    let c = demo_cluster();
+    c.load_yaml(LEFT_BY_A_KILLED_WIZARD);
+    c.load_yaml(CNS_K8S_1);
+    let names = || c.kubectl_ok(&["get", "caliconodestatuses.crd.projectcalico.org", "-o", "name"]);
+    let run = |read_only: bool| {
+        let kc = c.kubeconfig_admin();
+        async move {
+            let b = Arc::new(Backend::Kube(KubeBackend::connect(&KubeconfigSource::Flag(kc), None).await.unwrap()));
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let worker = Worker::new(b, tx, Instant::now(), read_only);
+            worker.handle(Cmd::Detect);
+            // Detection; for the wizard then the interrupted-run lookup, then the clean-up.
+            loop {
+                match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
+                    Ok(Some(Msg::Detected(r))) => {
+                        assert!(r.is_ok(), "{r:?}");
+                        if read_only {
+                            break;
+                        }
+                    }
+                    Ok(Some(Msg::OpenRun(_))) => break,
+                    Ok(Some(_)) => {}
+                    other => panic!("the worker stopped answering: {other:?}"),
+                }
+            }
+        }
+    };
+    run(true).await;
+    // The read-only worker has had its chance: it lists nothing and deletes nothing.
+    assert!(names().contains("calico-bgp-wizard-k8s-1"), "the dashboard deletes nothing");
+    run(false).await;
+    common::cluster::wait_until("the wizard deletes its leftover probe", Duration::from_secs(20), || {
+        !names().contains("calico-bgp-wizard-k8s-1")
+    });
+    assert!(names().contains("k8s-1-debug"), "someone else's CalicoNodeStatus stays: {}", names());
+}

@@ -46,6 +46,39 @@ impl KubeBackend {
         Ok(self.get(&r).await?.map(|o| rows_of(&o)).unwrap_or_default())
     }
 
+    /// Delete the wizard's own CalicoNodeStatus objects that an earlier run left behind (killed on
+    /// its Status screen, so it could not delete them at quit); returns how many. Only objects
+    /// labelled as the wizard's, and not this process's own.
+    pub async fn remove_stale_probes(&self) -> Result<Vec<String>, KubeError> {
+        let action = KubeBackend::action("list", Kind::CalicoNodeStatus, None);
+        let url = format!(
+            "{}?labelSelector=app.kubernetes.io%2Fmanaged-by%3D{FIELD_MANAGER}",
+            KubeBackend::collection_path(Kind::CalicoNodeStatus, None)
+        );
+        let req = Request::get(url).body(Vec::new()).map_err(|e| other(&action, e))?;
+        let list = self.send(req, &action).await?;
+        let names: Vec<String> = list
+            .get("items")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o.pointer("/metadata/name").and_then(Value::as_str).map(str::to_string))
+            .collect();
+        let ours = self.probes.lock().await.clone();
+        let mut removed = Vec::new();
+        for name in names.into_iter().filter(|n| !ours.contains(n)) {
+            let r = ObjectRef::cluster(Kind::CalicoNodeStatus, &name);
+            let action = KubeBackend::action("delete", Kind::CalicoNodeStatus, Some(&name));
+            let req = Request::delete(KubeBackend::object_path(&r)).body(Vec::new()).map_err(|e| other(&action, e))?;
+            match self.send(req, &action).await {
+                Ok(_) => removed.push(name),
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(removed)
+    }
+
     /// Delete every CalicoNodeStatus this process created.
     pub async fn end_probes(&self) -> Result<(), KubeError> {
         let mut probes = self.probes.lock().await;
