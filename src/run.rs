@@ -116,18 +116,18 @@ pub const EXIT_UNREADABLE: i32 = 3;
 
 /// The dashboard's backend: local BIRD sockets when asked for (or when no cluster is configured
 /// but this machine runs BIRD), else the cluster (or the demo).
-async fn status_backend(g: &Global, args: &StatusArgs) -> Result<(Backend, bool, bool)> {
+async fn status_backend(g: &Global, args: &StatusArgs) -> Result<(Backend, bool)> {
     let local = |values: &[String]| {
         crate::status::local::LocalBird::from_args(values, &crate::status::local::this_node()).map_err(|e| eyre!(e))
     };
     if !args.bird_socket.is_empty() {
-        return Ok((Backend::Local(local(&args.bird_socket)?), false, false));
+        return Ok((Backend::Local(local(&args.bird_socket)?), false));
     }
     if !g.demo
         && crate::kube::connect::find(g.kubeconfig.as_deref()).is_none()
         && !crate::status::bird::client::default_sockets().is_empty()
     {
-        return Ok((Backend::Local(local(&[])?), false, false));
+        return Ok((Backend::Local(local(&[])?), false));
     }
     let (mut b, demo) = backend(g).await?;
     if args.exec {
@@ -136,14 +136,14 @@ async fn status_backend(g: &Global, args: &StatusArgs) -> Result<(Backend, bool,
             _ => return Err(eyre!("--exec reads a real cluster's calico-node pods, and none is configured")),
         }
     }
-    Ok((b, demo, true))
+    Ok((b, demo))
 }
 
 async fn status(g: &Global, args: StatusArgs) -> Result<i32> {
-    let (b, demo, cluster) = status_backend(g, &args).await?;
+    let (b, demo) = status_backend(g, &args).await?;
     if !args.once {
         let mut app = App::new(Mode::Dashboard, demo);
-        if !cluster {
+        if matches!(b, Backend::Local(_)) {
             app = app.without_cluster();
         }
         crate::tui::run(app, Arc::new(b)).await?;

@@ -142,14 +142,6 @@ impl Worker {
                 {
                     let open = RunRecord::latest_open(&crate::headless::runs_dir(), &t.server);
                     self.send(Msg::OpenRun(open.map(|r| r.manifest)));
-                    // Session probes of a wizard killed on its Status screen: only the wizard's own.
-                    match self.backend.remove_stale_probes().await {
-                        Ok(removed) if !removed.is_empty() => {
-                            tracing::info!("deleted CalicoNodeStatus left by an earlier run: {}", removed.join(", "))
-                        }
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!("could not delete CalicoNodeStatus left by an earlier run: {e}"),
-                    }
                 }
             }
             Cmd::DryRun { steps } => {
@@ -159,9 +151,15 @@ impl Worker {
                 }
                 self.send(Msg::DryRun(r));
             }
+            Cmd::RemoveStaleProbes => match self.backend.remove_stale_probes().await {
+                Ok(removed) if !removed.is_empty() => {
+                    tracing::info!("deleted CalicoNodeStatus left by an earlier run: {}", removed.join(", "))
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("could not delete CalicoNodeStatus left by an earlier run: {e}"),
+            },
+            // With probes this is a write, which `handle` refuses to the dashboard.
             Cmd::RefreshPeers { probe } => {
-                // The dashboard creates nothing, whatever the command says.
-                let probe = if self.read_only { Vec::new() } else { probe };
                 let result = self.backend.peers(&probe).await;
                 self.send(Msg::Peers { result, at: self.started.elapsed() });
             }

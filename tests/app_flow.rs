@@ -283,7 +283,10 @@ fn walking_to_preview_sends_no_write_and_d_asks_the_server() {
         cmds.extend(key(&mut app, c));
     }
     assert_eq!(app.screen, Screen::Preview);
-    assert!(cmds.iter().all(|c| !c.is_write()), "{cmds:?}");
+    // The one write on the way: deleting session probes a killed wizard left (only its own, by
+    // label), asked for once the cluster is read; nothing of the plan is written.
+    assert_eq!(cmds.iter().filter(|c| **c == Cmd::RemoveStaleProbes).count(), 1, "{cmds:?}");
+    assert!(cmds.iter().all(|c| !c.is_write() || *c == Cmd::RemoveStaleProbes), "{cmds:?}");
     assert_eq!(app.preview.dry_run, DryRunState::NotRun);
     assert!(screen_text(&app).contains("Server dry run: not run yet"));
 

@@ -26,7 +26,7 @@ fn a_changed_session_is_redrawn() {
     // The counter above could pass by writing nothing at all: a session going down must show.
     let mut d = Dashboard::new(50, 120, 40, false);
     d.take_bytes();
-    let mut rows = d.app.status.rows.clone();
+    let mut rows = d.app.status.report.rows.clone();
     rows[0].bgp_state = calico_bgp_wizard::status::model::BgpState::Active;
     rows[0].state = "start".into();
     rows[0].info = "Socket: Connection refused".into();

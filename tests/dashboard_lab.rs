@@ -11,12 +11,7 @@ use std::time::{Duration, Instant};
 
 use calico_bgp_wizard::app::REFRESH_EVERY;
 use common::lab::{Lab, SWITCH_IP, protocol_name};
-
-fn tmux(server: &str) -> Command {
-    let mut c = Command::new("tmux");
-    c.args(["-L", server, "-f", "/dev/null"]);
-    c
-}
+use common::tmux;
 
 struct Pane {
     server: String,

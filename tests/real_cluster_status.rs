@@ -209,7 +209,7 @@ spec:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wizard_removes_session_probes_a_killed_run_left_and_nothing_else() {
-    use calico_bgp_wizard::app::{Cmd, Msg};
+    use calico_bgp_wizard::app::{App, Cmd, Mode, Msg};
     use calico_bgp_wizard::worker::Worker;
     use std::sync::Arc;
 
@@ -217,33 +217,22 @@ async fn the_wizard_removes_session_probes_a_killed_run_left_and_nothing_else() 
     c.load_yaml(LEFT_BY_A_KILLED_WIZARD);
     c.load_yaml(CNS_K8S_1);
     let names = || c.kubectl_ok(&["get", "caliconodestatuses.crd.projectcalico.org", "-o", "name"]);
-    let run = |read_only: bool| {
-        let kc = c.kubeconfig_admin();
-        async move {
-            let b = Arc::new(Backend::Kube(KubeBackend::connect(&KubeconfigSource::Flag(kc), None).await.unwrap()));
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-            let worker = Worker::new(b, tx, Instant::now(), read_only);
-            worker.handle(Cmd::Detect);
-            // Detection; for the wizard then the interrupted-run lookup, then the clean-up.
-            loop {
-                match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
-                    Ok(Some(Msg::Detected(r))) => {
-                        assert!(r.is_ok(), "{r:?}");
-                        if read_only {
-                            break;
-                        }
-                    }
-                    Ok(Some(Msg::OpenRun(_))) => break,
-                    Ok(Some(_)) => {}
-                    other => panic!("the worker stopped answering: {other:?}"),
-                }
-            }
-        }
-    };
-    run(true).await;
-    // The read-only worker has had its chance: it lists nothing and deletes nothing.
-    assert!(names().contains("calico-bgp-wizard-k8s-1"), "the dashboard deletes nothing");
-    run(false).await;
+    let b = Backend::Kube(KubeBackend::connect(&KubeconfigSource::Flag(c.kubeconfig_admin()), None).await.unwrap());
+    let objects = b.detect().await.unwrap();
+
+    // The clean-up is a write: the dashboard never asks for it, and its worker would refuse it.
+    let mut dashboard = App::new(Mode::Dashboard, false);
+    assert!(!dashboard.update(Msg::Detected(Ok(objects.clone()))).contains(&Cmd::RemoveStaleProbes));
+    assert!(Cmd::RemoveStaleProbes.is_write());
+    // The wizard asks for it once it has read a real cluster.
+    let mut wizard = App::new(Mode::Wizard, false);
+    let cmds = wizard.update(Msg::Detected(Ok(objects)));
+    assert_eq!(cmds, vec![Cmd::RemoveStaleProbes]);
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let worker = Worker::new(Arc::new(b), tx, Instant::now(), false);
+    for cmd in cmds {
+        worker.handle(cmd);
+    }
     common::cluster::wait_until("the wizard deletes its leftover probe", Duration::from_secs(20), || {
         !names().contains("calico-bgp-wizard-k8s-1")
     });

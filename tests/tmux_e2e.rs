@@ -10,14 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::cluster::TestCluster;
-
-/// tmux on a server of its own (`-L`): tests in parallel never share a server, and the
-/// operator's own tmux sessions are never touched.
-fn tmux(server: &str) -> Command {
-    let mut c = Command::new("tmux");
-    c.args(["-L", server, "-f", "/dev/null"]);
-    c
-}
+use common::tmux;
 
 struct Tmux {
     name: String,

@@ -249,12 +249,9 @@ impl ApplyState {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusState {
-    pub rows: Vec<PeerRow>,
-    /// Where the rows come from, and the nodes that were read (see [`PeerReport`]).
-    pub source: String,
-    pub queried: Vec<String>,
-    /// Nodes that could not be read in the last refresh (the others are still shown).
-    pub problems: Vec<String>,
+    /// The last refresh that succeeded: the rows, where they come from, the nodes read, and the
+    /// nodes that could not be read (the others are still shown).
+    pub report: PeerReport,
     pub last_refresh: Option<Duration>,
     pub refresh_error: Option<String>,
     pub refresh_in_flight: bool,
@@ -343,6 +340,9 @@ pub enum Cmd {
     RefreshPeers {
         probe: Vec<String>,
     },
+    /// Delete the CalicoNodeStatus objects a wizard killed on its Status screen left behind (only
+    /// its own, by label). Sent by the wizard after detecting a real cluster.
+    RemoveStaleProbes,
     WritePlan {
         dir: String,
         files: Vec<PlanFile>,
@@ -373,6 +373,7 @@ impl Cmd {
                 | Cmd::DryRun { .. }
                 | Cmd::AdoptRun { .. }
                 | Cmd::FinishRun
+                | Cmd::RemoveStaleProbes
         ) || matches!(self, Cmd::RefreshPeers { probe } if !probe.is_empty())
     }
 }
@@ -454,10 +455,7 @@ impl App {
             },
             apply: None,
             status: StatusState {
-                rows: Vec::new(),
-                source: String::new(),
-                queried: Vec::new(),
-                problems: Vec::new(),
+                report: PeerReport::default(),
                 last_refresh: None,
                 refresh_error: None,
                 refresh_in_flight: false,
@@ -574,6 +572,7 @@ impl App {
     pub fn filtered_peers(&self) -> Vec<&PeerRow> {
         let f = self.status.filter.value.to_lowercase();
         self.status
+            .report
             .rows
             .iter()
             .filter(|r| {

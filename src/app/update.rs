@@ -21,13 +21,7 @@ impl App {
                 self.status.refresh_in_flight = false;
                 match result {
                     Ok(report) => {
-                        // Unchanged rows are not replaced, so nothing that depends on them moves.
-                        if self.status.rows != report.rows {
-                            self.status.rows = report.rows;
-                        }
-                        self.status.source = report.source;
-                        self.status.queried = report.queried;
-                        self.status.problems = report.problems;
+                        self.status.report = report;
                         self.status.last_refresh = Some(at);
                         self.status.refresh_error = None;
                     }
@@ -67,6 +61,9 @@ impl App {
                 self.facts = Some(f);
                 self.objects = Some(objects);
                 self.detect_error = None;
+                if self.mode == Mode::Wizard && !self.demo {
+                    return vec![Cmd::RemoveStaleProbes];
+                }
             }
             Err(e) => self.detect_error = Some(e),
         }

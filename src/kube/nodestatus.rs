@@ -47,7 +47,7 @@ impl KubeBackend {
     }
 
     /// Delete the wizard's own CalicoNodeStatus objects that an earlier run left behind (killed on
-    /// its Status screen, so it could not delete them at quit); returns how many. Only objects
+    /// its Status screen, so it could not delete them at quit); returns their names. Only objects
     /// labelled as the wizard's, and not this process's own.
     pub async fn remove_stale_probes(&self) -> Result<Vec<String>, KubeError> {
         let action = KubeBackend::action("list", Kind::CalicoNodeStatus, None);
@@ -67,14 +67,8 @@ impl KubeBackend {
         let ours = self.probes.lock().await.clone();
         let mut removed = Vec::new();
         for name in names.into_iter().filter(|n| !ours.contains(n)) {
-            let r = ObjectRef::cluster(Kind::CalicoNodeStatus, &name);
-            let action = KubeBackend::action("delete", Kind::CalicoNodeStatus, Some(&name));
-            let req = Request::delete(KubeBackend::object_path(&r)).body(Vec::new()).map_err(|e| other(&action, e))?;
-            match self.send(req, &action).await {
-                Ok(_) => removed.push(name),
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(e),
-            }
+            self.delete_probe(&name).await?;
+            removed.push(name);
         }
         Ok(removed)
     }
@@ -83,19 +77,23 @@ impl KubeBackend {
     pub async fn end_probes(&self) -> Result<(), KubeError> {
         let mut probes = self.probes.lock().await;
         for name in std::mem::take(&mut *probes) {
-            let r = ObjectRef::cluster(Kind::CalicoNodeStatus, &name);
-            let action = KubeBackend::action("delete", Kind::CalicoNodeStatus, Some(&name));
-            let req = Request::delete(KubeBackend::object_path(&r)).body(Vec::new()).map_err(|e| other(&action, e))?;
-            match self.send(req, &action).await {
-                Ok(_) => {}
-                Err(e) if e.is_not_found() => {}
-                Err(e) => {
-                    probes.insert(name);
-                    return Err(e);
-                }
+            if let Err(e) = self.delete_probe(&name).await {
+                probes.insert(name);
+                return Err(e);
             }
         }
         Ok(())
+    }
+
+    /// Delete one CalicoNodeStatus; one that is already gone is fine.
+    async fn delete_probe(&self, name: &str) -> Result<(), KubeError> {
+        let r = ObjectRef::cluster(Kind::CalicoNodeStatus, name);
+        let action = KubeBackend::action("delete", Kind::CalicoNodeStatus, Some(name));
+        let req = Request::delete(KubeBackend::object_path(&r)).body(Vec::new()).map_err(|e| other(&action, e))?;
+        match self.send(req, &action).await {
+            Err(e) if !e.is_not_found() => Err(e),
+            _ => Ok(()),
+        }
     }
 }
 

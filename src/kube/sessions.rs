@@ -208,7 +208,7 @@ impl KubeBackend {
                 Err(e) => report.problems.push(format!("{node}: {e}")),
             }
         }
-        if report.rows.is_empty() && !report.problems.is_empty() && report.problems.len() == nodes.len() {
+        if !nodes.is_empty() && report.problems.len() == nodes.len() {
             return Err(report.problems.join("\n"));
         }
         Ok(report)
@@ -263,8 +263,7 @@ impl KubeBackend {
             }
             t.all_nodes.push(name);
         }
-        let action = KubeBackend::action("list", Kind::Node, None);
-        let action = super::Action { resource: "pods".into(), ..action };
+        let action = super::Action { verb: "list", resource: "pods".into(), name: None };
         let req = http::Request::get("/api/v1/pods?labelSelector=k8s-app%3Dcalico-node")
             .body(Vec::new())
             .map_err(|e| super::other(&action, e))?;

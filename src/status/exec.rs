@@ -19,16 +19,9 @@ pub fn verbose_to_reply(text: &str) -> String {
     for line in text.lines().skip_while(|l| l.starts_with("0001 ")) {
         let b = line.as_bytes();
         let coded = b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit) && (b[4] == b'-' || b[4] == b' ');
-        if coded {
-            complete = b[4] == b' ';
-            out.push_str(line);
-        } else if let Some(rest) = line.strip_prefix("    ") {
-            complete = false;
-            out.push_str(rest);
-        } else {
-            complete = false;
-            out.push_str(line);
-        }
+        complete = coded && b[4] == b' ';
+        // A continuation line: birdcl's four extra spaces go, the protocol's one stays.
+        out.push_str(if coded { line } else { line.strip_prefix("    ").unwrap_or(line) });
         out.push('\n');
     }
     if !complete {

@@ -65,7 +65,7 @@ impl LocalBird {
                 Err(e) => report.problems.push(format!("{node}: {e}")),
             }
         }
-        if report.rows.is_empty() && report.problems.len() == self.nodes.len() {
+        if report.problems.len() == self.nodes.len() {
             return Err(report.problems.join("\n"));
         }
         Ok(report)

@@ -41,7 +41,7 @@ pub fn header(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
         spans.push(Span::styled(" DEMO ", t.key()));
     }
     let ctx = match &app.facts {
-        _ if !app.cluster => format!(" BIRD sockets on this machine: {}", app.status.queried.join(", ")),
+        _ if !app.cluster => format!(" BIRD sockets on this machine: {}", app.status.report.queried.join(", ")),
         Some(facts) => format!(" {} · {}", facts.context, facts.server),
         None => match &app.detect_error {
             Some(_) => " cluster not detected".to_string(),

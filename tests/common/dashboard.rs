@@ -99,7 +99,7 @@ impl Dashboard {
     pub fn quiet_period(&mut self, start: Duration) -> usize {
         self.take_bytes();
         let ticks = (REFRESH_EVERY.as_millis() / 100) as u64;
-        let rows = self.app.status.rows.clone();
+        let rows = self.app.status.report.rows.clone();
         for i in 1..=ticks {
             let now = start + Duration::from_millis(100 * i);
             let cmds = self.app.update(Msg::Tick(now));

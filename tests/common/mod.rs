@@ -27,3 +27,11 @@ pub fn load_fixture(name: &str) -> (ObjectSet, ClusterFacts) {
     let facts = detect(&set);
     (set, facts)
 }
+
+/// tmux on a server of its own (`-L`): tests in parallel never share a server, and the
+/// operator's own tmux sessions are never touched.
+pub fn tmux(server: &str) -> std::process::Command {
+    let mut c = std::process::Command::new("tmux");
+    c.args(["-L", server, "-f", "/dev/null"]);
+    c
+}

@@ -26,6 +26,7 @@ use crate::tui::widgets;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
     let s = &app.status;
+    let report = &s.report;
     let [summary, source_area, filter_area, table_area, detail_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -34,9 +35,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
         Constraint::Length(1),
     ])
     .areas(area);
-    let n = s.rows.len();
+    let n = report.rows.len();
     let mut spans = vec![Span::raw(format!("{n} session{}: ", if n == 1 { "" } else { "s" }))];
-    let c = counts(&s.rows);
+    let c = counts(&report.rows);
     if c.is_empty() {
         spans.push(Span::raw("none yet"));
     }
@@ -58,12 +59,12 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
     }
     f.render_widget(Paragraph::new(Line::from(spans)), summary);
 
-    let source_line = if !s.problems.is_empty() {
-        Line::from(Span::styled(format!("✗ {}", s.problems.join(" · ")), t.severity(Severity::Error)))
-    } else if s.source.is_empty() {
+    let source_line = if !report.problems.is_empty() {
+        Line::from(Span::styled(format!("✗ {}", report.problems.join(" · ")), t.severity(Severity::Error)))
+    } else if report.source.is_empty() {
         Line::from("")
     } else {
-        Line::from(Span::styled(format!("from {} · read {}", s.source, s.queried.join(", ")), t.dim()))
+        Line::from(Span::styled(format!("from {} · read {}", report.source, report.queried.join(", ")), t.dim()))
     };
     f.render_widget(Paragraph::new(source_line), source_area);
 
