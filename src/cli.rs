@@ -79,13 +79,39 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Preflight network checks from this host: TCP 179 to every node and the switch (open,
+    /// refused or filtered), who holds the BGP port here, whether the switch sends the pod pool
+    /// back; plus the cluster's own findings. Changes nothing. Exit 0: no error; 1: an error; 3: the
+    /// cluster could not be read.
+    Doctor(DoctorArgs),
     /// Print the minimal ClusterRoles for the wizard and for the read-only dashboard.
     Rbac,
-    /// Print shell completions.
+    /// Print shell completions (e.g. `calico-bgp-wizard completions bash > /etc/bash_completion.d/calico-bgp-wizard`).
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print the manual page (roff), e.g. `calico-bgp-wizard man > /usr/local/share/man/man1/calico-bgp-wizard.1`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The switch's address (`IP` or `IP:PORT`; repeatable). Default: the BGPPeers' peerIPs that
+    /// are not nodes.
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub switch: Vec<String>,
+    /// A route reflector's BIRD socket, to see which routes the switch sends (`[NODE=]PATH`;
+    /// default: /var/run/calico/bird.ctl when this host has it; needs root).
+    #[arg(long, value_name = "[NODE=]PATH")]
+    pub bird_socket: Vec<String>,
+    /// Try every node (default: on clusters of more than 50 nodes, every route-reflector
+    /// candidate and an even sample of the others).
+    #[arg(long)]
+    pub all: bool,
+    /// Output: text, or one JSON object.
+    #[arg(short = 'o', long, value_enum, default_value_t = DetectFormat::Text)]
+    pub output: DetectFormat,
 }
 
 #[derive(Debug, Args)]

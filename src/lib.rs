@@ -9,6 +9,7 @@ pub mod app;
 pub mod backend;
 pub mod cli;
 pub mod demo;
+pub mod doctor;
 pub mod domain;
 pub mod headless;
 pub mod kube;

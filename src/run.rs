@@ -10,7 +10,7 @@ use color_eyre::eyre::{Result, eyre};
 
 use crate::app::{App, Mode};
 use crate::backend::Backend;
-use crate::cli::{Cli, Command, Global, PlanArgs, PlanFormat, StatusArgs, StatusFormat};
+use crate::cli::{Cli, Command, DetectFormat, DoctorArgs, Global, PlanArgs, PlanFormat, StatusArgs, StatusFormat};
 use crate::demo::DemoCluster;
 use crate::domain::answers::{Answers, Password, PoolChoice};
 use crate::domain::{facts, validate};
@@ -84,6 +84,11 @@ pub async fn run(cli: Cli) -> Result<i32> {
             clap_complete::generate(shell, &mut cmd, "calico-bgp-wizard", &mut std::io::stdout());
             Ok(0)
         }
+        Some(Command::Man) => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(0)
+        }
+        Some(Command::Doctor(args)) => doctor_cmd(&cli.global, args).await,
         Some(Command::Rbac) => {
             print!("{}", crate::kube::rbac::cluster_roles());
             Ok(0)
@@ -187,14 +192,14 @@ async fn status(g: &Global, args: StatusArgs) -> Result<i32> {
     Ok(0)
 }
 
-async fn detect_cmd(g: &Global, output: crate::cli::DetectFormat) -> Result<i32> {
+async fn detect_cmd(g: &Global, output: DetectFormat) -> Result<i32> {
     let (b, _) = backend(g).await?;
     let objects = b.detect().await.map_err(|e| eyre!("cannot read the cluster: {e}"))?;
     let f = facts::detect(&objects);
     let mut out = std::io::stdout().lock();
     match output {
-        crate::cli::DetectFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&f)?)?,
-        crate::cli::DetectFormat::Text => {
+        DetectFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&f)?)?,
+        DetectFormat::Text => {
             let m = &objects.meta;
             writeln!(out, "cluster:     {} (context {}), Kubernetes {}", m.server, m.context, m.kubernetes_version)?;
             writeln!(
@@ -221,6 +226,59 @@ async fn detect_cmd(g: &Global, output: crate::cli::DetectFormat) -> Result<i32>
     // delay the exit (about 25 ms for 5,000 nodes), so leave it to the OS.
     std::mem::forget((objects, f));
     Ok(0)
+}
+
+async fn doctor_cmd(g: &Global, args: DoctorArgs) -> Result<i32> {
+    let switch = crate::doctor::parse_switch_args(&args.switch).map_err(|e| eyre!(e))?;
+    let bird_sockets = if args.bird_socket.is_empty() {
+        Vec::new()
+    } else {
+        crate::status::local::LocalBird::from_args(&args.bird_socket, &crate::status::local::this_node())
+            .map_err(|e| eyre!(e))?
+            .nodes
+    };
+    let (b, demo) = backend(g).await?;
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && args.output == DetectFormat::Text;
+    if progress {
+        eprint!("reading the cluster… ");
+    }
+    let objects = match b.detect().await {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("cannot read the cluster: {e}");
+            return Ok(EXIT_UNREADABLE);
+        }
+    };
+    let f = facts::detect(&objects);
+    let switch = match &b {
+        // The demo knows its switch even before a BGPPeer names it.
+        Backend::Demo(d) if switch.is_empty() => {
+            vec![std::net::SocketAddr::new(d.switch_ip(), crate::doctor::BGP_PORT)]
+        }
+        _ => switch,
+    };
+    let opts = crate::doctor::Options { switch, bird_sockets, all: args.all, simulate: demo };
+    if progress {
+        let n = f.nodes.len().min(if args.all { usize::MAX } else { crate::doctor::probe::SAMPLE_LIMIT }) + 1;
+        eprint!(
+            "{} nodes. Trying TCP {} on about {n} hosts (at most {} s)… ",
+            f.nodes.len(),
+            f.bgp_config.as_ref().and_then(|c| c.listen_port).unwrap_or(crate::doctor::BGP_PORT),
+            crate::doctor::worst_case(n).as_secs()
+        );
+    }
+    let report = crate::doctor::check(&f, &opts).await;
+    if progress {
+        eprintln!("done.");
+    }
+    let mut out = std::io::stdout().lock();
+    match args.output {
+        DetectFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        DetectFormat::Text => {
+            out.write_all(crate::doctor::text::format(&report, &objects.meta.context, f.nodes.len()).as_bytes())?
+        }
+    }
+    Ok(if report.has_errors() { 1 } else { 0 })
 }
 
 async fn plan_cmd(g: &Global, a: PlanArgs) -> Result<i32> {

@@ -89,6 +89,6 @@ fn node_subnets(facts: &ClusterFacts) -> Vec<(IpNet, Vec<&str>)> {
     out
 }
 
-fn quote_list<S: AsRef<str>>(items: &[S]) -> String {
+pub fn quote_list<S: AsRef<str>>(items: &[S]) -> String {
     items.iter().map(|s| format!("'{}'", s.as_ref())).collect::<Vec<_>>().join(", ")
 }

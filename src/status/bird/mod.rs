@@ -7,4 +7,4 @@ pub mod protocols;
 pub mod reply;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -30,7 +30,7 @@ fn capture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read the capture {}: {e}", path.display()))
 }
 
-fn capture_str(name: &str) -> String {
+pub(crate) fn capture_str(name: &str) -> String {
     String::from_utf8(capture(name)).expect("captures are UTF-8")
 }
 
