@@ -190,6 +190,18 @@ impl Worker {
                 };
                 self.send(Msg::Step(ev));
             }
+            Cmd::CheckNetwork { facts, switch } => {
+                let switch = match switch.as_deref().map(crate::doctor::parse_peer) {
+                    Some(Some(addr)) => vec![addr],
+                    _ => match self.backend.as_ref() {
+                        Backend::Demo(d) => vec![std::net::SocketAddr::new(d.switch_ip(), crate::doctor::BGP_PORT)],
+                        _ => Vec::new(),
+                    },
+                };
+                let opts = crate::doctor::Options { switch, simulate: self.backend.is_demo(), ..Default::default() };
+                let report = crate::doctor::check(&facts, &opts).await;
+                self.send(Msg::Network(Box::new(report)));
+            }
             Cmd::WritePlan { dir, files } => {
                 let r = write_plan(&dir, &files).await;
                 self.send(Msg::PlanWritten(r));

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use calico_bgp_wizard::app::{App, ApplyPhase, Mode, Msg, Screen, StepState};
+use calico_bgp_wizard::app::{App, ApplyPhase, Cmd, Mode, Msg, NetworkCheck, Screen, StepState};
 use calico_bgp_wizard::backend::{Backend, DemoBackend};
 use calico_bgp_wizard::demo::DemoCluster;
 use calico_bgp_wizard::domain::facts;
@@ -163,4 +163,47 @@ async fn a_read_only_worker_refuses_writes() {
     assert!(matches!(msg, Msg::Peers { result: Ok(_), .. }), "{msg:?}");
     assert!(rx.try_recv().is_err());
     assert_eq!(backend.detect().await.unwrap(), before, "a read-only worker changed the cluster");
+}
+
+/// The Detect screen's `n`: the worker runs the same checks as `doctor` (simulated on the demo,
+/// nothing is sent), their findings join the Detect screen's, and a finding that is an error
+/// (here: a filtered host, as the lab test produces for real) blocks Next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detect_screen_network_check() {
+    let backend = Arc::new(Backend::demo(DemoCluster::embedded()));
+    let started = Instant::now();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let worker = Worker::new(backend.clone(), tx, started, false);
+    let mut app = App::new(Mode::Wizard, true);
+    for cmd in app.init() {
+        worker.handle(cmd);
+    }
+    pump(&mut app, &worker, &mut rx, started, |a| a.facts.is_some()).await;
+    let cmds = app.update(Msg::Key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE)));
+    assert!(
+        matches!(cmds.as_slice(), [Cmd::CheckNetwork { switch: None, .. }]),
+        "n asks for the network checks: {cmds:?}"
+    );
+    assert!(!cmds[0].is_write(), "the checks change nothing");
+    assert_eq!(app.network, NetworkCheck::Running);
+    assert!(app.update(Msg::Key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE))).is_empty(), "not twice");
+    for cmd in cmds {
+        worker.handle(cmd);
+    }
+    pump(&mut app, &worker, &mut rx, started, |a| matches!(a.network, NetworkCheck::Done(_))).await;
+    let NetworkCheck::Done(report) = &app.network else { unreachable!() };
+    assert!(report.simulated);
+    assert_eq!(report.ports.results.len(), 4, "three nodes and the demo's switch");
+    assert!(app.preflight.iter().any(|f| f.rule == "bgp-port-open"));
+    assert!(app.preflight.iter().any(|f| f.rule == "mesh-on"), "the cluster's own findings stay");
+
+    // A filtered host is an error: Next stays on Detect.
+    let mut bad = report.as_ref().clone();
+    bad.ports.results[2].state = calico_bgp_wizard::doctor::probe::PortState::Filtered;
+    bad.findings = calico_bgp_wizard::doctor::findings::network(&bad, true, false);
+    bad.cluster_findings = 0;
+    assert!(bad.has_errors());
+    app.update(Msg::Network(Box::new(bad)));
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    assert_eq!(app.screen, Screen::Detect, "an unreachable BGP port blocks Next");
 }

@@ -88,6 +88,24 @@ fn detect_screen() {
     snap("detect_error", &failed);
 }
 
+/// After `n`: the network line and the doctor's findings, with one host filtered (an error).
+#[test]
+fn detect_network_checked() {
+    use calico_bgp_wizard::doctor::{self, probe::PortState};
+    let mut app = detected();
+    let facts = app.facts.clone().unwrap();
+    let opts =
+        doctor::Options { switch: vec!["172.31.13.116:179".parse().unwrap()], simulate: true, ..Default::default() };
+    let mut report = tokio::runtime::Runtime::new().unwrap().block_on(doctor::check(&facts, &opts));
+    report.ports.results[2].state = PortState::Filtered;
+    report.ports.results[2].millis = 1000.0;
+    let mut findings = doctor::findings::network(&report, true, false);
+    findings.extend(calico_bgp_wizard::domain::validate::preflight(&facts));
+    report.findings = findings;
+    app.update(Msg::Network(Box::new(report)));
+    snap("detect_network", &app);
+}
+
 #[test]
 fn reflectors_screen() {
     let mut app = detected();

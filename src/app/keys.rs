@@ -31,6 +31,7 @@ pub enum Action {
     Undo,
     Filter,
     Refresh,
+    CheckNetwork,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -322,6 +323,15 @@ pub const KEYS: &[Binding] = &[
         scope: Scope::Only(&[Screen::Status]),
         while_editing: false,
         read_only: true,
+    },
+    Binding {
+        keys: &[Key::Char('n')],
+        action: Action::CheckNetwork,
+        hint: "check network",
+        help: "Check the network from this host (as `doctor` does): TCP 179 to every node and the switch, who holds port 179 here, and whether the switch sends the pod pool back",
+        scope: Scope::Only(&[Screen::Detect]),
+        while_editing: false,
+        read_only: false,
     },
     Binding {
         keys: &[Key::Char('?')],

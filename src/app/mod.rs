@@ -305,6 +305,17 @@ pub enum Msg {
     DryRun(Result<usize, Vec<String>>),
     /// After detection on a real cluster: the newest unfinished run against it, if any.
     OpenRun(Option<RunManifest>),
+    /// The network checks' results (Detect screen, `n`).
+    Network(Box<crate::doctor::Report>),
+}
+
+/// The Detect screen's network checks (`doctor`), run only when the operator asks: they send a
+/// TCP connection attempt to every node and the switch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NetworkCheck {
+    NotRun,
+    Running,
+    Done(Box<crate::doctor::Report>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -339,6 +350,12 @@ pub enum Cmd {
     /// on a real cluster (its route reflectors, after a finished run); always empty in the dashboard.
     RefreshPeers {
         probe: Vec<String>,
+    },
+    /// The network checks from this host (`doctor`), against these facts. `switch`: the address
+    /// typed on the Peering screen, if any (default: the BGPPeers').
+    CheckNetwork {
+        facts: Box<ClusterFacts>,
+        switch: Option<String>,
     },
     /// Delete the CalicoNodeStatus objects a wizard killed on its Status screen left behind (only
     /// its own, by label). Sent by the wizard after detecting a real cluster.
@@ -390,6 +407,7 @@ pub struct App {
     pub facts: Option<ClusterFacts>,
     pub detect_error: Option<String>,
     pub preflight: Vec<Finding>,
+    pub network: NetworkCheck,
     pub demo: bool,
     /// False for a dashboard of local BIRD sockets: no cluster is read.
     pub cluster: bool,
@@ -420,6 +438,7 @@ impl App {
             facts: None,
             detect_error: None,
             preflight: Vec::new(),
+            network: NetworkCheck::NotRun,
             demo,
             cluster: true,
             reflectors: ReflectorsForm {

@@ -35,6 +35,10 @@ impl App {
                 Vec::new()
             }
             Msg::DryRun(r) => self.on_dry_run(r),
+            Msg::Network(r) => {
+                self.on_network(r);
+                Vec::new()
+            }
             Msg::OpenRun(m) => {
                 self.on_open_run(m);
                 Vec::new()
@@ -237,6 +241,7 @@ impl App {
                 self.status.filtering = true;
                 Vec::new()
             }
+            Action::CheckNetwork => self.check_network(),
             Action::Refresh => {
                 if self.status.refresh_in_flight {
                     return Vec::new();
@@ -245,6 +250,28 @@ impl App {
                 vec![self.refresh_peers()]
             }
         }
+    }
+
+    /// Start the network checks (Detect screen, `n`), unless they are running.
+    fn check_network(&mut self) -> Vec<Cmd> {
+        let Some(facts) = &self.facts else { return Vec::new() };
+        if self.network == NetworkCheck::Running {
+            return Vec::new();
+        }
+        self.network = NetworkCheck::Running;
+        let switch = self.peering.switch_ip.value.trim();
+        vec![Cmd::CheckNetwork {
+            facts: Box::new(facts.clone()),
+            switch: (!switch.is_empty()).then(|| switch.to_string()),
+        }]
+    }
+
+    /// The network checks' results join the Detect screen's findings (the same findings as
+    /// `doctor`: network first, then the cluster's own), so an error there blocks Next too.
+    fn on_network(&mut self, report: Box<crate::doctor::Report>) {
+        self.preflight = report.findings.clone();
+        self.detail_scroll = 0;
+        self.network = NetworkCheck::Done(report);
     }
 
     fn request_quit(&mut self) -> Vec<Cmd> {
@@ -317,6 +344,7 @@ impl App {
         self.facts = None;
         self.objects = None;
         self.preflight = Vec::new();
+        self.network = NetworkCheck::NotRun;
         self.preview.plan = None;
         self.reflectors.initialised = false;
         self.detail_scroll = 0;

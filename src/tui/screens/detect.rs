@@ -139,10 +139,44 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
     if facts.pools.is_empty() {
         lines.push(Line::from(format!("{:<12}none", "")));
     }
+    lines.push(Line::from(vec![label("Network"), network_summary(app, t)]));
     let top = Paragraph::new(lines).wrap(Wrap { trim: false });
     let needed = top.line_count(area.width).min(u16::MAX as usize) as u16;
     let top_h = needed.min(area.height.saturating_sub(4).max(area.height / 2));
     let [top_area, bottom] = Layout::vertical([Constraint::Length(top_h), Constraint::Min(3)]).areas(area);
     f.render_widget(top, top_area);
     widgets::findings_panel(f, bottom, &app.preflight, app.detail_scroll, t);
+}
+
+/// One line about the network checks: not run (and how to run them), running, or their counts.
+fn network_summary(app: &App, t: &Theme) -> Span<'static> {
+    use crate::app::NetworkCheck;
+    use crate::doctor::probe::PortState;
+    match &app.network {
+        NetworkCheck::NotRun => {
+            Span::styled("not checked (n: try TCP 179 from here to each node and the switch)", t.dim())
+        }
+        NetworkCheck::Running => Span::raw("checking TCP 179 on every node and the switch (1 s timeout each)…"),
+        NetworkCheck::Done(r) => {
+            let count = |w: &str| r.ports.results.iter().filter(|p| p.state.word() == w).count();
+            let mut parts: Vec<String> = ["open", "refused", "filtered", "unreachable", "error"]
+                .iter()
+                .filter(|w| count(w) > 0)
+                .map(|w| format!("{} {w}", count(w)))
+                .collect();
+            if parts.is_empty() {
+                parts.push("no host to try".into());
+            }
+            let bad = r.ports.results.iter().any(|p| matches!(p.state, PortState::Filtered | PortState::Unreachable));
+            let text = format!(
+                "TCP {} from '{}': {}{}{} (n: again)",
+                r.listen.port,
+                r.from,
+                parts.join(" · "),
+                if r.ports.sampled { format!(" of {} sampled", r.ports.probed) } else { String::new() },
+                if r.simulated { " · simulated on the demo" } else { "" }
+            );
+            if bad { Span::styled(text, t.severity(crate::domain::findings::Severity::Error)) } else { Span::raw(text) }
+        }
+    }
 }
