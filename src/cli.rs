@@ -34,8 +34,10 @@ pub struct Global {
     /// Kubeconfig context to use (default: the current context).
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
-    /// Log level for the log file in the state directory (error, warn, info, debug, trace).
-    #[arg(long, global = true, value_name = "LEVEL", default_value = "info")]
+    /// How much goes to the log file, `calico-bgp-wizard.log` under the state directory
+    /// ($XDG_STATE_HOME/calico-bgp-wizard/logs, else ~/.local/state/calico-bgp-wizard/logs); nothing is logged to the screen.
+    #[arg(long, global = true, value_name = "LEVEL", default_value = "info",
+          value_parser = ["error", "warn", "info", "debug", "trace"])]
     pub log_level: String,
 }
 

@@ -10,6 +10,14 @@ fn main() -> color_eyre::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let code = match rt.block_on(calico_bgp_wizard::run::run(cli)) {
         Ok(code) => code,
+        // The reader went away (`… | head`): stop quietly, as other command-line tools do.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            0
+        }
         Err(e) => {
             tracing::error!("{e:#}");
             eprintln!("error: {e:#}");

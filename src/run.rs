@@ -192,9 +192,40 @@ async fn status(g: &Global, args: StatusArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// A progress note on stderr for a person at a terminal (never into a pipe or a log); `done`
+/// ends the line.
+struct Progress(bool);
+
+impl Progress {
+    fn new() -> Progress {
+        Progress(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+    }
+    fn say(&self, what: &str) {
+        if self.0 {
+            eprint!("{what}");
+            let _ = std::io::stderr().flush();
+        }
+    }
+    fn done(&self) {
+        if self.0 {
+            // Erase the note: the result follows on stdout.
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+/// Read the cluster, saying so while it takes.
+async fn read_cluster(b: &Backend) -> Result<crate::domain::objects::ObjectSet> {
+    let p = Progress::new();
+    p.say("reading the cluster (nodes, Calico configuration, pools, peers)…");
+    let r = b.detect().await;
+    p.done();
+    r.map_err(|e| eyre!("cannot read the cluster: {e}"))
+}
+
 async fn detect_cmd(g: &Global, output: DetectFormat) -> Result<i32> {
     let (b, _) = backend(g).await?;
-    let objects = b.detect().await.map_err(|e| eyre!("cannot read the cluster: {e}"))?;
+    let objects = read_cluster(&b).await?;
     let f = facts::detect(&objects);
     let mut out = std::io::stdout().lock();
     match output {
@@ -238,14 +269,10 @@ async fn doctor_cmd(g: &Global, args: DoctorArgs) -> Result<i32> {
             .nodes
     };
     let (b, demo) = backend(g).await?;
-    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && args.output == DetectFormat::Text;
-    if progress {
-        eprint!("reading the cluster… ");
-    }
-    let objects = match b.detect().await {
+    let objects = match read_cluster(&b).await {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("cannot read the cluster: {e}");
+            eprintln!("{e}");
             return Ok(EXIT_UNREADABLE);
         }
     };
@@ -258,19 +285,16 @@ async fn doctor_cmd(g: &Global, args: DoctorArgs) -> Result<i32> {
         _ => switch,
     };
     let opts = crate::doctor::Options { switch, bird_sockets, all: args.all, simulate: demo };
-    if progress {
-        let n = f.nodes.len().min(if args.all { usize::MAX } else { crate::doctor::probe::SAMPLE_LIMIT }) + 1;
-        eprint!(
-            "{} nodes. Trying TCP {} on about {n} hosts (at most {} s)… ",
-            f.nodes.len(),
-            f.bgp_config.as_ref().and_then(|c| c.listen_port).unwrap_or(crate::doctor::BGP_PORT),
-            crate::doctor::worst_case(n).as_secs()
-        );
-    }
+    let p = Progress::new();
+    let n = f.nodes.len().min(if args.all { usize::MAX } else { crate::doctor::probe::SAMPLE_LIMIT }) + 1;
+    p.say(&format!(
+        "{} nodes: trying TCP {} on about {n} hosts (at most {} s)…",
+        f.nodes.len(),
+        f.bgp_config.as_ref().and_then(|c| c.listen_port).unwrap_or(crate::doctor::BGP_PORT),
+        crate::doctor::worst_case(n).as_secs()
+    ));
     let report = crate::doctor::check(&f, &opts).await;
-    if progress {
-        eprintln!("done.");
-    }
+    p.done();
     let mut out = std::io::stdout().lock();
     match args.output {
         DetectFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
@@ -283,7 +307,7 @@ async fn doctor_cmd(g: &Global, args: DoctorArgs) -> Result<i32> {
 
 async fn plan_cmd(g: &Global, a: PlanArgs) -> Result<i32> {
     let (b, _) = backend(g).await?;
-    let objects = b.detect().await.map_err(|e| eyre!("cannot read the cluster: {e}"))?;
+    let objects = read_cluster(&b).await?;
     let f = facts::detect(&objects);
     let password = match &a.password_file {
         Some(p) => crate::headless::read_password_file(p, "; leave out --password-file for no password")?,
