@@ -7,6 +7,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use calico_bgp_wizard::domain::objects::{Kind, ObjectSet};
@@ -299,4 +300,51 @@ fn creates_5000_nodes() {
     assert_eq!(first["metadata"]["labels"]["node-role.kubernetes.io/control-plane"], "");
     let fourth = get_json(&c, &["get", "node", "node-00004"]);
     assert!(fourth["metadata"]["labels"].get("node-role.kubernetes.io/control-plane").is_none());
+}
+
+/// A throw-away network namespace with only its loopback up; deleted on drop.
+struct Netns(String);
+
+impl Netns {
+    fn new(name: &str) -> Netns {
+        let ip = |args: &[&str]| {
+            let out = Command::new("ip").args(args).output().expect("run ip");
+            assert!(out.status.success(), "ip {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+        };
+        ip(&["netns", "add", name]);
+        let ns = Netns(name.to_string());
+        ip(&["-n", name, "link", "set", "lo", "up"]);
+        ns
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
+    }
+}
+
+#[test]
+fn cluster_in_a_network_namespace_serves_the_lab_fixture_there_only() {
+    let ns = Netns::new(&format!("kube-harness-{}", std::process::id()));
+    let c = TestCluster::start_in_netns(&ns.0);
+    assert_eq!(c.netns(), Some(ns.0.as_str()));
+    c.load_fixture(&project_file("tests/fixtures/lab-cluster.yaml"));
+    assert_eq!(c.kubectl_ok(&["get", "nodes", "-o", "name"]), "node/k8s-1\nnode/k8s-2\nnode/k8s-3\n");
+    let reflectors = c.kubectl_ok(&["get", "nodes", "-l", "route-reflector=true", "-o", "name"]);
+    assert_eq!(reflectors, "node/k8s-1\nnode/k8s-2\n");
+    let peers = c.kubectl_ok(&["get", "bgppeers.crd.projectcalico.org", "-o", "name"]);
+    assert_eq!(peers, "bgppeer.crd.projectcalico.org/peer-to-rrs\nbgppeer.crd.projectcalico.org/peer-to-switch\n");
+
+    // The server listens on the namespace's loopback: the same address from the host finds nothing.
+    let readyz = |mut cmd: Command| {
+        let out = cmd
+            .args(["-sk", "--noproxy", "*", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}"])
+            .arg(format!("{}/readyz", c.server_url()))
+            .output()
+            .expect("run curl");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(readyz(c.command(Path::new("curl"))), "200", "inside: the server answers");
+    assert_eq!(readyz(Command::new("curl")), "000", "outside: nothing answers on the host's loopback");
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of calico-bgp-wizard, installing first what the tests need.
 #   sudo bash tests/run-all.sh
-# Needs: tmux (the end-to-end terminal tests), bird, frr, iputils-ping and iproute2 (the BGP lab in
+# Needs: tmux (the end-to-end terminal tests), bird, frr, iputils-ping, iproute2 and nftables (the BGP lab in
 # network namespaces; root), and for the real-cluster tests etcd, kubectl, curl
 # and a kube-apiserver v1.20.2 built from Debian's source package (about 5 minutes, once; cached
 # under ~/.cache/calico-bgp-wizard/ by tests/cluster/install.sh). Installed when missing (root only).
@@ -17,6 +17,7 @@ command -v bird >/dev/null 2>&1 || need+=(bird)
 [ -x /usr/lib/frr/bgpd ] || need+=(frr)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+[ -x /usr/sbin/nft ] || need+=(nftables)
 if ((${#need[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     echo "tests/run-all.sh: missing ${need[*]}; run as root (sudo) so it can apt-get install them" >&2

@@ -7,6 +7,10 @@
 //! run under a small shell watchdog that kills them as soon as the test process goes away, even
 //! when it is killed outright.
 //!
+//! [`TestCluster::start_in_netns`] runs the same inside a network namespace (whose loopback is
+//! up): etcd, the API server, curl and kubectl all run through `ip netns exec <ns>`, and so can the
+//! binary under test ([`TestCluster::command`]), like on a real control-plane node of the BGP lab.
+//!
 //! Only the API server and etcd run: no kubelet, no DaemonSet controller, no calico-node. The
 //! **controller stand-in** ([`TestCluster::start_stand_in`]) is a stand-in for kubelet, the DaemonSet
 //! controller and calico-node's status reporter, used because none of them can run here. It is a
@@ -21,6 +25,7 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeSet, HashMap};
+use std::ffi::OsStr;
 use std::io::Write;
 use std::net::{IpAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -106,6 +111,19 @@ fn kube_apiserver_binary() -> PathBuf {
     path
 }
 
+/// `program`, run inside network namespace `netns` (`ip netns exec <netns> <program>`) when set.
+fn command_in(netns: Option<&str>, program: impl AsRef<OsStr>) -> Command {
+    match netns {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns]).arg(program);
+            c
+        }
+        None => Command::new(program),
+    }
+}
+
+/// A port that is free on the host's loopback (a fresh namespace's loopback has every port free).
 fn free_port() -> TcpListener {
     TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0")
 }
@@ -124,11 +142,13 @@ struct Daemon {
 }
 
 impl Daemon {
-    fn spawn(dir: &Path, name: &str, program: &Path, args: &[String]) -> Daemon {
+    /// `ip netns exec` replaces itself with `program`, so the watchdog's PID is the daemon's.
+    fn spawn(dir: &Path, name: &str, netns: Option<&str>, program: &Path, args: &[String]) -> Daemon {
         let log = dir.join(format!("{name}.log"));
         let out = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("open log");
         let mut child = Command::new("bash")
             .args(["-c", WATCHDOG, "watchdog"])
+            .args(netns.into_iter().flat_map(|ns| ["ip", "netns", "exec", ns]))
             .arg(program)
             .args(args)
             .stdin(Stdio::piped())
@@ -154,18 +174,20 @@ impl Drop for Daemon {
     }
 }
 
-/// Raw HTTPS requests to the API server through curl (tests have no TLS client of their own).
+/// Raw HTTPS requests to the API server through curl (tests have no TLS client of their own),
+/// run in the server's network namespace.
 #[derive(Clone)]
 struct Api {
     server: String,
     token: String,
+    netns: Option<String>,
 }
 
 impl Api {
     /// `method path` with an optional JSON body (merge patch for PATCH): the HTTP status (0: no
     /// answer at all) and the body.
     fn raw(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
-        let mut cmd = Command::new("curl");
+        let mut cmd = command_in(self.netns.as_deref(), "curl");
         cmd.args(["-sk", "--noproxy", "*", "--max-time", "20", "-w", "\n%{http_code}", "-X", method])
             .arg("-H")
             .arg(format!("Authorization: Bearer {}", self.token))
@@ -239,6 +261,8 @@ struct StandIn {
 /// kube-apiserver v1.20.2 + etcd on loopback, with Calico's CRDs installed. Dropping it stops
 /// everything and deletes its directory.
 pub struct TestCluster {
+    /// The network namespace everything runs in (`None`: the host's).
+    netns: Option<String>,
     stand_in: Option<StandIn>,
     apiserver: Option<Daemon>,
     etcd: Daemon,
@@ -253,6 +277,17 @@ impl TestCluster {
     /// Start etcd and the API server, wait until `/readyz` answers 200, write the kubeconfigs and
     /// install the CRDs (waiting until they are Established).
     pub fn start() -> TestCluster {
+        TestCluster::start_with(None)
+    }
+
+    /// [`Self::start`] inside network namespace `ns` (which must exist, with its loopback up):
+    /// every process of the fixture runs through `ip netns exec <ns>`, so the server is reachable
+    /// on the namespace's loopback only. Needs root.
+    pub fn start_in_netns(ns: &str) -> TestCluster {
+        TestCluster::start_with(Some(ns.to_string()))
+    }
+
+    fn start_with(netns: Option<String>) -> TestCluster {
         let apiserver_bin = kube_apiserver_binary();
         let dir = tempfile::Builder::new().prefix("kube-test-").tempdir().expect("tempdir");
         let d = dir.path().to_path_buf();
@@ -295,7 +330,7 @@ impl TestCluster {
             "--initial-cluster".into(),
             format!("default={peer_url}"),
         ];
-        let etcd = Daemon::spawn(&d, "etcd", Path::new("etcd"), &etcd_args);
+        let etcd = Daemon::spawn(&d, "etcd", netns.as_deref(), Path::new("etcd"), &etcd_args);
         let apiserver_args: Vec<String> = vec![
             format!("--etcd-servers={etcd_url}"),
             "--bind-address=127.0.0.1".into(),
@@ -312,8 +347,15 @@ impl TestCluster {
             format!("--audit-log-path={}", ps(&d.join("audit.log"))),
             format!("--audit-policy-file={}", ps(&d.join("audit-policy.yaml"))),
         ];
-        let mut c = TestCluster { stand_in: None, apiserver: None, etcd, api_port, apiserver_args, etcd_dir, dir };
-        let etcd_api = Api { server: etcd_url.clone(), token: String::new() };
+        let mut apiserver_args = apiserver_args;
+        if netns.is_some() {
+            // A namespace has no default route, from which the server would pick the address it
+            // advertises (for the `kubernetes` Service's endpoints), so it refuses to start.
+            apiserver_args.push("--advertise-address=127.0.0.1".into());
+        }
+        let mut c =
+            TestCluster { netns, stand_in: None, apiserver: None, etcd, api_port, apiserver_args, etcd_dir, dir };
+        let etcd_api = Api { server: etcd_url.clone(), token: String::new(), netns: c.netns.clone() };
         wait_until("etcd answers /health", STARTUP_TIMEOUT, || {
             if let Some(status) = c.etcd.exited() {
                 panic!("etcd exited ({status}); its log ends with:\n{}", tail(&c.etcd.log, 20));
@@ -321,7 +363,7 @@ impl TestCluster {
             etcd_api.raw("GET", "/health", None).0 == 200
         });
         let started = Instant::now();
-        c.apiserver = Some(Daemon::spawn(&d, "kube-apiserver", &apiserver_bin, &c.apiserver_args));
+        c.apiserver = Some(Daemon::spawn(&d, "kube-apiserver", c.netns(), &apiserver_bin, &c.apiserver_args));
         c.wait_ready();
         let ready = started.elapsed();
         for (user, token) in [("admin", ADMIN_TOKEN), ("viewer", VIEWER_TOKEN)] {
@@ -337,8 +379,9 @@ impl TestCluster {
         c.install_crds();
         let crds = started.elapsed() - ready;
         eprintln!(
-            "test cluster {} in {}: API server ready in {ready:.1?}, CRDs in {crds:.1?}",
+            "test cluster {}{} in {}: API server ready in {ready:.1?}, CRDs in {crds:.1?}",
             c.server_url(),
+            c.netns().map(|ns| format!(" (network namespace {ns})")).unwrap_or_default(),
             d.display()
         );
         c
@@ -378,7 +421,7 @@ impl TestCluster {
     }
 
     fn api(&self) -> Api {
-        Api { server: self.server_url(), token: ADMIN_TOKEN.to_string() }
+        Api { server: self.server_url(), token: ADMIN_TOKEN.to_string(), netns: self.netns.clone() }
     }
 
     fn wait_ready(&mut self) {
@@ -405,6 +448,15 @@ impl TestCluster {
     pub fn server_url(&self) -> String {
         format!("https://127.0.0.1:{}", self.api_port)
     }
+    /// The network namespace the cluster runs in, if not the host's.
+    pub fn netns(&self) -> Option<&str> {
+        self.netns.as_deref()
+    }
+    /// A command that runs `program` where the cluster runs (through `ip netns exec <ns>` when it
+    /// has a namespace), so that the cluster's loopback address reaches the server.
+    pub fn command(&self, program: &Path) -> Command {
+        command_in(self.netns(), program)
+    }
     pub fn admin_token(&self) -> &str {
         ADMIN_TOKEN
     }
@@ -418,10 +470,11 @@ impl TestCluster {
         self.dir().join("kubeconfig-viewer")
     }
 
-    /// Run kubectl (env `KUBECTL`, else `kubectl` on PATH) with the given kubeconfig.
+    /// Run kubectl (env `KUBECTL`, else `kubectl` on PATH) with the given kubeconfig, in the
+    /// cluster's network namespace if it has one.
     pub fn kubectl_with(&self, kubeconfig: &Path, args: &[&str]) -> Output {
         let kubectl = std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".into());
-        Command::new(&kubectl)
+        command_in(self.netns(), &kubectl)
             .arg("--kubeconfig")
             .arg(kubeconfig)
             .arg("--cache-dir")
@@ -450,7 +503,8 @@ impl TestCluster {
     /// Start the API server again (same port, etcd and certificates) and wait until it is ready.
     pub fn start_apiserver(&mut self) {
         assert!(self.apiserver.is_none(), "the API server is already running");
-        let d = Daemon::spawn(self.dir(), "kube-apiserver", &kube_apiserver_binary(), &self.apiserver_args);
+        let d =
+            Daemon::spawn(self.dir(), "kube-apiserver", self.netns(), &kube_apiserver_binary(), &self.apiserver_args);
         self.apiserver = Some(d);
         self.wait_ready();
     }

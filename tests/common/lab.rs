@@ -1,7 +1,9 @@
 //! A real BGP lab in network namespaces: BIRD 1.6 on three "nodes" configured as Calico's confd
 //! would (two route reflectors and one client), FRR as the top-of-rack switch, and a client host
 //! that reaches the pods only through the switch. Needs root and the packages `bird`, `frr`,
-//! `iputils-ping` and `iproute2` (`tests/run-all.sh` installs them).
+//! `iputils-ping` and `iproute2`, and for the firewall helpers ([`Lab::block_bgp`],
+//! [`Lab::record_outgoing`]) `nftables` (`tests/run-all.sh` installs them); [`Lab::listen_other`]
+//! runs python3.
 //!
 //! ```text
 //!            <prefix>lan: bridge br0 (172.31.13.0/24); veth v-<host> <-> eth0 of each host below
@@ -37,6 +39,7 @@
 //!   run dir.
 
 use std::io::{BufRead, BufReader, Read, Write};
+use std::net::IpAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -433,7 +436,45 @@ fn zebra_conf(run: &Path) -> String {
     format!("hostname switch\nlog file {} informational\n!\n", run.join("switch/zebra.log").display())
 }
 
-/// A daemon under its watchdog.
+/// Where a lab host sent packets (see [`Lab::record_outgoing`]), each list sorted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    /// Every destination address of a packet it sent (any protocol).
+    pub destinations: Vec<IpAddr>,
+    /// Every IPv4 (address, port) it sent a TCP SYN to.
+    pub connects: Vec<(IpAddr, u16)>,
+}
+
+/// Whether `ip` belongs to the lab: its LAN (172.31.13.0/24), its pool (172.27.208.0/22), or a
+/// loopback address (which never leaves a namespace).
+pub fn is_lab_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            v4.is_loopback() || (a, b, c) == (172, 31, 13) || (a, b) == (172, 27) && (208..212).contains(&c)
+        }
+        IpAddr::V6(v6) => v6.is_loopback(),
+    }
+}
+
+/// A program that is not BIRD listening on a port in a node's namespace ([`Lab::listen_other`]);
+/// killed on drop.
+pub struct OtherListener {
+    child: Child,
+    /// Its PID.
+    pub pid: u32,
+    /// Its command name as `/proc/<pid>/comm` shows it (`python3`).
+    pub program: String,
+}
+
+impl Drop for OtherListener {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A daemon under its watchdog./// A daemon under its watchdog.
 struct Daemon {
     /// `bird k8s-1`, `zebra`, `bgpd`.
     name: String,
@@ -727,11 +768,162 @@ impl Lab {
 
     /// SIGKILL BIRD on `node` and wait until it is gone.
     pub fn kill_bird(&self, node: &str) {
+        self.end_bird(node, "KILL");
+    }
+
+    /// Send `sig` to BIRD on `node` and wait until it is gone (SIGKILL after 10 s).
+    fn end_bird(&self, node: &str, sig: &str) {
         let name = format!("bird {}", NODE_NAMES[node_index(node)]);
         let mut daemons = self.daemons.lock().unwrap();
         let d = daemons.iter_mut().find(|d| d.name == name).unwrap_or_else(|| panic!("BIRD on {node} is not running"));
-        d.stop("KILL", Duration::from_secs(10)).unwrap();
+        d.stop(sig, Duration::from_secs(10)).unwrap();
         daemons.retain(|d| d.name != name);
+    }
+
+    /// Stop BIRD on `node` as an operator would (SIGTERM: it closes its sessions; SIGKILL after
+    /// 10 s), and wait until nothing listens on TCP 179 in the node's namespace any more, so a
+    /// connect to the node's BGP port is refused.
+    pub fn stop_bird(&self, node: &str) {
+        self.end_bird(node, "TERM");
+        self.wait_until(&format!("nothing listens on TCP 179 on {node}"), Duration::from_secs(10), || {
+            self.tcp_listeners(node, 179).is_empty()
+        });
+    }
+
+    /// The programs listening on TCP `port` in `host`'s namespace, as `ss -ltnp` shows them:
+    /// (command name, PID), one per socket.
+    pub fn tcp_listeners(&self, host: &str, port: u16) -> Vec<(String, u32)> {
+        let filter = format!("sport = :{port}");
+        let out = run_ok(Command::new("ip").args(["netns", "exec", &self.netns(host), "ss", "-Hltnp", &filter]));
+        // `LISTEN 0 5 0.0.0.0:179 0.0.0.0:* users:(("bird",pid=1234,fd=7))`
+        out.lines()
+            .flat_map(|line| line.split("((").skip(1).flat_map(|users| users.split("),(")))
+            .filter_map(|user| {
+                let (name, rest) = user.strip_prefix('"')?.split_once('"')?;
+                let pid = rest.split(",pid=").nth(1)?.split(',').next()?.parse().ok()?;
+                Some((name.to_string(), pid))
+            })
+            .collect()
+    }
+
+    /// Drop every incoming TCP packet to port 179 in `node`'s namespace (an nftables table
+    /// `bgplab_block` there), as a host firewall that forgot BGP would: a connect to the node's
+    /// BGP port from elsewhere gets no answer at all and times out ("filtered"). Its own BGP
+    /// connections out still work; the rule goes away with the namespace.
+    pub fn block_bgp(&self, node: &str) {
+        node_index(node); // a lab node, or a panic that names them
+        self.nft(
+            node,
+            "table inet bgplab_block {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    \
+             tcp dport 179 drop\n  }\n}\n",
+        );
+    }
+
+    /// Start recording, in `host`'s namespace, where every packet it sends goes (an nftables table
+    /// `bgplab_watch` with an output chain that adds each destination address, and the address and
+    /// port of each TCP SYN, to dynamic sets). Starting again forgets what was recorded. Read it
+    /// with [`Self::outgoing`].
+    pub fn record_outgoing(&self, host: &str) {
+        self.nft(
+            host,
+            "table inet bgplab_watch {}\ndelete table inet bgplab_watch\ntable inet bgplab_watch {\n  \
+             set dst4 { type ipv4_addr; size 65536; flags dynamic; }\n  \
+             set dst6 { type ipv6_addr; size 65536; flags dynamic; }\n  \
+             set syn4 { type ipv4_addr . inet_service; size 65536; flags dynamic; }\n  \
+             chain output {\n    type filter hook output priority 0; policy accept;\n    \
+             meta nfproto ipv4 add @dst4 { ip daddr }\n    \
+             meta nfproto ipv6 add @dst6 { ip6 daddr }\n    \
+             meta nfproto ipv4 tcp flags & (syn | ack) == syn add @syn4 { ip daddr . tcp dport }\n  }\n}\n",
+        );
+    }
+
+    /// What `host` sent since [`Self::record_outgoing`]: every destination address (IPv4 and IPv6,
+    /// any protocol; loopback included) and every (address, port) it opened a TCP connection to.
+    pub fn outgoing(&self, host: &str) -> Outgoing {
+        let elements = |set: &str| -> Vec<serde_json::Value> {
+            let text = run_ok(Command::new("ip").args([
+                "netns",
+                "exec",
+                &self.netns(host),
+                "nft",
+                "-j",
+                "list",
+                "set",
+                "inet",
+                "bgplab_watch",
+                set,
+            ]));
+            let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("nft -j: {e}: {text}"));
+            let sets = json["nftables"].as_array().into_iter().flatten();
+            sets.filter_map(|o| o["set"]["elem"].as_array()).flatten().cloned().collect()
+        };
+        let ip = |v: &serde_json::Value| -> IpAddr {
+            v.as_str().and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("not an address in an nft set: {v}"))
+        };
+        let mut destinations: Vec<IpAddr> = elements("dst4").iter().chain(&elements("dst6")).map(ip).collect();
+        destinations.sort();
+        let mut connects: Vec<(IpAddr, u16)> = elements("syn4")
+            .iter()
+            .map(|e| {
+                let pair = &e["concat"];
+                let port = pair[1].as_u64().and_then(|p| u16::try_from(p).ok());
+                (ip(&pair[0]), port.unwrap_or_else(|| panic!("not a port in an nft set: {e}")))
+            })
+            .collect();
+        connects.sort();
+        Outgoing { destinations, connects }
+    }
+
+    /// Start a program that is not BIRD (python3) listening on TCP `port` (all IPv4 addresses)
+    /// in `node`'s namespace; it is killed when the returned guard drops (and exits by itself
+    /// when the test process dies, as its stdin then closes). Returns once the socket listens.
+    pub fn listen_other(&self, node: &str, port: u16) -> OtherListener {
+        const SCRIPT: &str = "import socket, sys\n\
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n\
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+            s.bind(('0.0.0.0', int(sys.argv[1])))\n\
+            s.listen(16)\n\
+            print('listening', flush=True)\n\
+            sys.stdin.read()\n";
+        let python = if Path::new("/usr/bin/python3").exists() { "/usr/bin/python3" } else { "python3" };
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.netns(NODE_NAMES[node_index(node)]), python, "-c", SCRIPT])
+            .arg(port.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {python}: {e}"));
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        if line.trim() != "listening" {
+            let _ = child.kill();
+            let out = child.wait_with_output().map(|o| String::from_utf8_lossy(&o.stderr).into_owned());
+            panic!("{python} could not listen on TCP {port} on {node}: {}", out.unwrap_or_default());
+        }
+        let pid = child.id();
+        let program = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string();
+        OtherListener { child, pid, program }
+    }
+
+    /// Make the switch originate `prefix` (`network <prefix>` in its BGP configuration, through
+    /// vtysh) to its neighbours, and wait until k8s-1's BIRD (which must run) has the route from
+    /// the switch.
+    pub fn switch_advertise(&self, prefix: &str) {
+        let network = format!("network {prefix}");
+        run_ok(
+            Command::new("vtysh")
+                .arg("--vty_socket")
+                .arg(self.run_dir().join("switch"))
+                .args(["-c", "configure terminal", "-c", &format!("router bgp {SWITCH_AS}")])
+                .args(["-c", "address-family ipv4 unicast", "-c", &network]),
+        );
+        let from_switch = protocol_name(SWITCH_IP);
+        self.wait_until(&format!("k8s-1's BIRD has the switch's route {prefix}"), Duration::from_secs(30), || {
+            self.birdc("k8s-1", &format!("show route {prefix}"))
+                .lines()
+                .any(|l| l.starts_with(prefix) && l.contains(&format!("[{from_switch} ")))
+        });
     }
 
     /// `ping -c 1 -W 1 <ip>` from the client's namespace (only to lab addresses).
@@ -848,6 +1040,20 @@ impl Lab {
         write(&sw.join("zebra.conf"), &zebra_conf(&run));
         // FRR refuses to run as root; its daemons write logs, sockets and pid files as `frr`.
         run_ok(Command::new("chown").args(["-R", "frr:frr"]).arg(&sw));
+    }
+
+    /// Load an nftables `script` in `host`'s namespace.
+    fn nft(&self, host: &str, script: &str) {
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.netns(host), "nft", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run nft (package nftables)");
+        child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "nft on {host} failed: {}\n{script}", String::from_utf8_lossy(&out.stderr));
     }
 
     fn ip(&self, args: &[&str]) {
