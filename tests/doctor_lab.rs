@@ -243,6 +243,10 @@ fn doctor_on_a_lab_control_plane_node_sees_open_refused_filtered_and_who_holds_t
     }
     assert!(text.stdout.contains(message), "the filtered finding is shown{}", text.show());
 
+    // The wizard's Detect screen, in a real terminal on k8s-1: nothing is tried until `n`; then
+    // the same results, and the filtered port is an error that keeps the wizard on Detect.
+    detect_screen_in_tmux(&lab, &cluster, &state.path().join("tui"));
+
     // The switch sends the pool back: a warning.
     lab.switch_advertise(POOL);
     let run = doctor(&lab, &cluster, state.path(), &["-o", "json"]);
@@ -273,4 +277,65 @@ fn doctor_on_a_lab_control_plane_node_sees_open_refused_filtered_and_who_holds_t
     assert!(findings(&report, "bgp-listen-port-bird").is_empty(), "{:#}", report["findings"]);
     assert_eq!(error_rules(&report), ["bgp-listen-port-taken", "bgp-port-filtered"], "{:#}", report["findings"]);
     assert_eq!(run.code, Some(1), "{}", run.show());
+}
+
+/// The wizard in tmux inside k8s-1's namespace: `n` on the Detect screen shows the doctor's
+/// results and findings, and enter stays on Detect while a BGP port is filtered.
+fn detect_screen_in_tmux(lab: &Lab, cluster: &TestCluster, state: &Path) {
+    std::fs::create_dir_all(state).unwrap();
+    let server = format!("doctor-lab-{}", std::process::id());
+    let tmux = || common::tmux(&server);
+    let shell = format!(
+        "ip netns exec {ns} env -u KUBECONFIG NODENAME=k8s-1 HOME={home} XDG_STATE_HOME={home}/state NO_COLOR=1 \
+         {BIN} --kubeconfig {kc}; sleep 30",
+        ns = lab.netns("k8s-1"),
+        home = state.display(),
+        kc = cluster.kubeconfig_admin().display()
+    );
+    let ok = tmux().args(["new-session", "-d", "-s", "w", "-x", "140", "-y", "45", &shell]).status().unwrap();
+    assert!(ok.success(), "tmux new-session");
+    struct Kill<F: Fn() -> std::process::Command>(F);
+    impl<F: Fn() -> std::process::Command> Drop for Kill<F> {
+        fn drop(&mut self) {
+            let _ = (self.0)().arg("kill-server").status();
+        }
+    }
+    let _kill = Kill(tmux);
+    let screen = || {
+        let out = common::tmux(&server).args(["capture-pane", "-p", "-t", "w"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let wait_for = |what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = screen();
+            if s.contains(what) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "the screen never showed {what:?}:\n{s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let before = lab.outgoing("k8s-1").connects.iter().filter(|(_, p)| *p == 179).count();
+    wait_for("Network     not checked");
+    assert_eq!(
+        lab.outgoing("k8s-1").connects.iter().filter(|(_, p)| *p == 179).count(),
+        before,
+        "the wizard tries no BGP port before the operator presses n"
+    );
+    let send = |k: &str| assert!(common::tmux(&server).args(["send-keys", "-t", "w", k]).status().unwrap().success());
+    send("n");
+    let s = wait_for("TCP 179 from 'k8s-1': 2 open · 1 refused · 1 filtered");
+    assert!(s.contains("error: TCP 179 (BGP) to 'k8s-3' (172.31.13.29)"), "the filtered finding:\n{s}");
+    assert!(s.contains("Checks: 1 errors"), "{s}");
+    send("Enter");
+    // Enter is refused while an error stands: the Detect screen's summary is still there after the
+    // key was handled (a later key's effect shows it was read).
+    // Keys are read in order: once the help that `?` opens has shown and closed again, enter was
+    // handled, and the Detect screen is still the one shown.
+    send("?");
+    wait_for("Show or hide this help");
+    send("?");
+    wait_for("Network     TCP 179 from 'k8s-1'");
+    send("q");
 }
