@@ -47,21 +47,26 @@ async fn pump(
     }
 }
 
+/// The wizard on the demo with its real worker, the cluster detected.
+async fn detected_wizard(backend: &Arc<Backend>) -> (App, Worker, mpsc::UnboundedReceiver<Msg>, Instant) {
+    let started = Instant::now();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let worker = Worker::new(backend.clone(), tx, started, false);
+    let mut app = App::new(Mode::Wizard, true);
+    for cmd in app.init() {
+        worker.handle(cmd);
+    }
+    pump(&mut app, &worker, &mut rx, started, |a| a.facts.is_some()).await;
+    (app, worker, rx, started)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_apply_then_undo_restores_everything() {
     let mut demo = DemoBackend::new(DemoCluster::embedded());
     demo.write_delay = Duration::ZERO;
     let backend = Arc::new(Backend::Demo(demo));
     let original = backend.detect().await.unwrap();
-    let started = Instant::now();
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let worker = Worker::new(backend.clone(), tx, started, false);
-
-    let mut app = App::new(Mode::Wizard, true);
-    for cmd in app.init() {
-        worker.handle(cmd);
-    }
-    pump(&mut app, &worker, &mut rx, started, |a| a.facts.is_some()).await;
+    let (mut app, worker, mut rx, started) = detected_wizard(&backend).await;
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Enter);
     for c in "172.31.13.116".chars() {
@@ -171,14 +176,7 @@ async fn a_read_only_worker_refuses_writes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn detect_screen_network_check() {
     let backend = Arc::new(Backend::demo(DemoCluster::embedded()));
-    let started = Instant::now();
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let worker = Worker::new(backend.clone(), tx, started, false);
-    let mut app = App::new(Mode::Wizard, true);
-    for cmd in app.init() {
-        worker.handle(cmd);
-    }
-    pump(&mut app, &worker, &mut rx, started, |a| a.facts.is_some()).await;
+    let (mut app, worker, mut rx, started) = detected_wizard(&backend).await;
     let cmds = app.update(Msg::Key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE)));
     assert!(
         matches!(cmds.as_slice(), [Cmd::CheckNetwork { switch: None, .. }]),
