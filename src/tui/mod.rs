@@ -88,6 +88,8 @@ pub async fn run(mut app: App, backend: Arc<Backend>) -> color_eyre::Result<()> 
         ratatui::Terminal::new(quiet::QuietBackend::new(ratatui::backend::CrosstermBackend::new(std::io::stdout())))?;
     // Test hook: prove in a real terminal that a panic restores it (tests/tmux_e2e.rs).
     let panic_for_test = std::env::var_os("CALICO_BGP_WIZARD_TEST_PANIC").is_some();
+    // Test hook: quit right after the first frame of the detected cluster (benches/startup.rs).
+    let exit_after_first_frame = std::env::var_os("CALICO_BGP_WIZARD_TEST_EXIT_AFTER_FIRST_FRAME").is_some();
     let result = async {
         for cmd in app.init() {
             worker.handle(cmd);
@@ -97,6 +99,9 @@ pub async fn run(mut app: App, backend: Arc<Backend>) -> color_eyre::Result<()> 
             terminal.draw(|f| render(f, &app, &theme))?;
             if panic_for_test && app.facts.is_some() {
                 panic!("CALICO_BGP_WIZARD_TEST_PANIC is set: panicking on purpose");
+            }
+            if exit_after_first_frame && app.facts.is_some() {
+                break;
             }
             let msg = tokio::select! {
                 _ = tick.tick() => Msg::Tick(started.elapsed()),
