@@ -9,7 +9,7 @@ use crate::domain::answers::Vendor;
 #[derive(Debug, Parser)]
 #[command(
     name = "calico-bgp-wizard",
-    version,
+    version = env!("CALICO_BGP_WIZARD_VERSION"),
     about = "Make Calico pod IPs reachable from outside the cluster: BGP with route reflectors peering your top-of-rack switch, applied step by step and verified",
     long_about = "Without a subcommand, starts the guided wizard: detect the cluster, pick route reflectors, enter the switch, choose the pod pool, preview every change, apply step by step (verified, undoable), then watch every BGP session.\n\nWith --demo (or when no cluster is configured) it runs on an embedded demo cluster and changes nothing real."
 )]

@@ -616,7 +616,19 @@ fn completions() {
 fn version_and_help() {
     let o = run(&["--version"]);
     assert_eq!(o.0, 0, "{}", show(&o));
-    assert_eq!(o.1.trim(), format!("calico-bgp-wizard {}", env!("CARGO_PKG_VERSION")), "{}", show(&o));
+    // `calico-bgp-wizard 0.1.0 (git 056f6d2a1b2c)`, `-dirty` after the id when tracked files had
+    // changes, `(git unknown)` when built without git (build.rs).
+    let line = o.1.trim();
+    let revision = line
+        .strip_prefix(&format!("calico-bgp-wizard {} (git ", env!("CARGO_PKG_VERSION")))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("--version is not `calico-bgp-wizard VERSION (git REVISION)`{}", show(&o)));
+    let commit = revision.strip_suffix("-dirty").unwrap_or(revision);
+    assert!(
+        revision == "unknown" || (commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "the revision is neither a 12-digit commit id (optionally -dirty) nor `unknown`{}",
+        show(&o)
+    );
     for args in [&["--help"][..], &["-h"], &["help"]] {
         let o = run(args);
         assert_eq!(o.0, 0, "{args:?}{}", show(&o));
