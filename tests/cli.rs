@@ -686,3 +686,62 @@ fn plan_dir_empty_path_is_refused() {
     assert_ne!(o.0, 0, "{}", show(&o));
     assert!(!home.path().join("plan.json").exists(), "plan files written into the current directory{}", show(&o));
 }
+
+// ---- man, log level, doctor on the demo ---------------------------------------------------------------
+
+#[test]
+fn man_page() {
+    let o = run(&["man"]);
+    assert_eq!(o.0, 0, "{}", show(&o));
+    assert!(o.1.starts_with(".ie \\n(.g .ds Aq") || o.1.contains(".TH calico-bgp-wizard 1"), "roff{}", show(&o));
+    assert!(o.1.contains(".TH calico-bgp-wizard 1"), "{}", show(&o));
+    for want in ["doctor", "status", "\\-\\-demo", "\\-\\-log\\-level"] {
+        assert!(o.1.contains(want), "the manual lacks {want:?}{}", show(&o));
+    }
+}
+
+#[test]
+fn log_level_is_checked() {
+    let o = run(&["--log-level", "verbose", "detect", "--demo"]);
+    assert_eq!(o.0, 2, "{}", show(&o));
+    assert!(o.2.contains("'verbose'") && o.2.contains("error, warn, info, debug, trace"), "{}", show(&o));
+    let home = tempfile::tempdir().unwrap();
+    // No kubeconfig anywhere: the demo, which the log says.
+    let o = run_in(home.path(), &["--log-level", "debug", "detect"]);
+    assert_eq!(o.0, 0, "{}", show(&o));
+    let log = std::fs::read_to_string(home.path().join(".local/state/calico-bgp-wizard/logs/calico-bgp-wizard.log"))
+        .expect("the log file is where --help says");
+    assert!(log.contains("INFO") && log.contains("no kubeconfig found: running the embedded demo"), "{log}");
+    // At `error`, that line is not written.
+    let home = tempfile::tempdir().unwrap();
+    let o = run_in(home.path(), &["--log-level", "error", "detect"]);
+    assert_eq!(o.0, 0, "{}", show(&o));
+    let log = std::fs::read_to_string(home.path().join(".local/state/calico-bgp-wizard/logs/calico-bgp-wizard.log"))
+        .unwrap_or_default();
+    assert!(!log.contains("no kubeconfig found"), "{log}");
+}
+
+/// On the demo nothing is sent: every result is simulated, and says so.
+#[test]
+fn doctor_on_the_demo() {
+    let o = run(&["doctor", "--demo"]);
+    assert_eq!(o.0, 0, "{}", show(&o));
+    assert!(o.1.contains("demo cluster: nothing was sent; the network results below are simulated"), "{}", show(&o));
+    for host in ["k8s-1", "k8s-2", "k8s-3", "172.31.13.116:179"] {
+        assert!(o.1.lines().any(|l| l.contains(host) && l.contains("open")), "{host}{}", show(&o));
+    }
+    assert!(o.1.contains("[ip-autodetection-first-found]") && o.1.contains("0 error(s)"), "{}", show(&o));
+    let o = run(&["doctor", "--demo", "-o", "json"]);
+    assert_eq!(o.0, 0, "{}", show(&o));
+    let v: serde_json::Value = serde_json::from_str(&o.1).unwrap();
+    assert_eq!(v["simulated"], true);
+    assert_eq!(v["ports"]["probed"], 4);
+    // A bad --switch changes nothing and says what is expected.
+    let o = run(&["doctor", "--demo", "--switch", "172.31.13.300"]);
+    assert_eq!(o.0, 1, "{}", show(&o));
+    assert!(
+        o.2.contains("'172.31.13.300' is not an IP address") && o.2.contains("--switch 172.31.13.116"),
+        "{}",
+        show(&o)
+    );
+}
