@@ -151,10 +151,8 @@ pub fn targets(facts: &ClusterFacts, switches: &[SocketAddr], all: bool) -> (Vec
             no_address.push(n.name.clone());
             continue;
         };
-        let candidate = n.rr_cluster_id.is_some()
-            || n.has_rr_label()
-            || n.is_control_plane()
-            || suggested.contains(&n.name);
+        let candidate =
+            n.rr_cluster_id.is_some() || n.has_rr_label() || n.is_control_plane() || suggested.contains(&n.name);
         if candidate {
             must.push(node_targets.len());
         }
