@@ -312,3 +312,25 @@ fn release_binary_runs_and_answers_as_the_debug_build() {
         assert_eq!(from_release, run(debug, args), "{args:?}: the release binary answers differently");
     }
 }
+
+/// The zig-linked binary has its own unwinder (no libgcc_s): a panic must still unwind into
+/// color-eyre's hook, which restores the terminal (leaves the alternate screen) and reports, in a
+/// real pseudo-terminal (util-linux `script`), with the wizard's panic test hook.
+#[test]
+fn release_binary_restores_the_terminal_on_a_panic() {
+    let binary = release_binary();
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new("script")
+        .args(["-qec", &format!("{} --demo", binary.display()), "/dev/null"])
+        .env("CALICO_BGP_WIZARD_TEST_PANIC", "1")
+        .env("HOME", home.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run util-linux script");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(101), "a panic exits 101:\n{text}");
+    assert!(text.contains("panicking on purpose"), "the report names the panic:\n{text}");
+    let left = text.rfind("\x1b[?1049l").expect("the alternate screen is left");
+    let report = text.find("The application panicked").expect("color-eyre's report");
+    assert!(left < report, "the terminal is restored before the report is printed:\n{text}");
+}
