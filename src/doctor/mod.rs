@@ -248,10 +248,9 @@ async fn read_switch_routes(facts: &ClusterFacts, opts: &Options, switches: &[So
         return SwitchRoutes::unchecked("no BIRD socket given");
     };
     match routes::switch_routes(socket, switch, crate::status::local::BIRD_TIMEOUT).await {
-        Ok(r) if r.protocols.is_empty() => SwitchRoutes {
-            why: Some(format!("{node}'s BIRD has no BGP session with the switch {switch}")),
-            ..SwitchRoutes::unchecked("")
-        },
+        Ok(r) if r.protocols.is_empty() => {
+            SwitchRoutes::unchecked(format!("{node}'s BIRD has no BGP session with the switch {switch}"))
+        }
         Ok(r) => SwitchRoutes {
             checked: true,
             node: Some(node.clone()),
