@@ -271,7 +271,7 @@ async fn doctor_cmd(g: &Global, args: DoctorArgs) -> Result<i32> {
             .map_err(|e| eyre!(e))?
             .nodes
     };
-    let (b, demo) = backend(g).await?;
+    let (b, _) = backend(g).await?;
     let objects = match read_cluster(&b).await {
         Ok(o) => o,
         Err(e) => {
@@ -280,14 +280,8 @@ async fn doctor_cmd(g: &Global, args: DoctorArgs) -> Result<i32> {
         }
     };
     let f = facts::detect(&objects);
-    let switch = match &b {
-        // The demo knows its switch even before a BGPPeer names it.
-        Backend::Demo(d) if switch.is_empty() => {
-            vec![std::net::SocketAddr::new(d.switch_ip(), crate::doctor::BGP_PORT)]
-        }
-        _ => switch,
-    };
-    let opts = crate::doctor::Options { switch, bird_sockets, all: args.all, simulate: demo };
+    let opts =
+        crate::doctor::Options { bird_sockets, all: args.all, ..crate::doctor::Options::for_backend(&b, switch) };
     let p = Progress::new();
     let n = f.nodes.len().min(if args.all { usize::MAX } else { crate::doctor::probe::SAMPLE_LIMIT }) + 1;
     p.say(&format!(

@@ -191,14 +191,9 @@ impl Worker {
                 self.send(Msg::Step(ev));
             }
             Cmd::CheckNetwork { facts, switch } => {
-                let switch = match switch.as_deref().map(crate::doctor::parse_peer) {
-                    Some(Some(addr)) => vec![addr],
-                    _ => match self.backend.as_ref() {
-                        Backend::Demo(d) => vec![std::net::SocketAddr::new(d.switch_ip(), crate::doctor::BGP_PORT)],
-                        _ => Vec::new(),
-                    },
-                };
-                let opts = crate::doctor::Options { switch, simulate: self.backend.is_demo(), ..Default::default() };
+                // The address typed on the Peering screen, when it is one.
+                let switch = switch.as_deref().and_then(crate::doctor::parse_peer).into_iter().collect();
+                let opts = crate::doctor::Options::for_backend(&self.backend, switch);
                 let report = crate::doctor::check(&facts, &opts).await;
                 self.send(Msg::Network(Box::new(report)));
             }

@@ -198,8 +198,7 @@ async fn detect_screen_network_check() {
     // A filtered host is an error: Next stays on Detect.
     let mut bad = report.as_ref().clone();
     bad.ports.results[2].state = calico_bgp_wizard::doctor::probe::PortState::Filtered;
-    bad.findings = calico_bgp_wizard::doctor::findings::network(&bad, true, false);
-    bad.cluster_findings = 0;
+    bad.findings = calico_bgp_wizard::doctor::findings::network(&bad, true);
     assert!(bad.has_errors());
     app.update(Msg::Network(Box::new(bad)));
     app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));

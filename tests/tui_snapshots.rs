@@ -99,7 +99,7 @@ fn detect_network_checked() {
     let mut report = tokio::runtime::Runtime::new().unwrap().block_on(doctor::check(&facts, &opts));
     report.ports.results[2].state = PortState::Filtered;
     report.ports.results[2].millis = 1000.0;
-    let mut findings = doctor::findings::network(&report, true, false);
+    let mut findings = doctor::findings::network(&report, true);
     findings.extend(calico_bgp_wizard::domain::validate::preflight(&facts));
     report.findings = findings;
     app.update(Msg::Network(Box::new(report)));

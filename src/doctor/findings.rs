@@ -24,8 +24,8 @@ fn port_of(probes: &[&Probe]) -> u16 {
 }
 
 /// The network findings of a report. `bird`: calico-node's backend is already bird (so every
-/// node should listen). `no_switch`: no switch address was known.
-pub fn network(r: &Report, bird: bool, no_switch: bool) -> Vec<Finding> {
+/// node should listen).
+pub fn network(r: &Report, bird: bool) -> Vec<Finding> {
     let c = Field::Cluster;
     let mut out = Vec::new();
     let from = &r.from;
@@ -148,7 +148,8 @@ pub fn network(r: &Report, bird: bool, no_switch: bool) -> Vec<Finding> {
             format!("node(s) {} have no address to try", crate::domain::validate::quote_list(&names)),
         ));
     }
-    if no_switch {
+    // The switch is always tried (never sampled away), so none tried means none was known.
+    if !r.ports.results.iter().any(|p| p.target.role == Role::Switch) {
         out.push(
             Finding::info(c, "switch-unknown", "the switch was not tried: no BGPPeer names it yet")
                 .fix("give its address with `calico-bgp-wizard doctor --switch IP`"),

@@ -92,10 +92,7 @@ fn owner(proc_root: &Path, inode: u64) -> Option<(u32, String)> {
 
 /// Who listens on TCP `port` here.
 pub fn check(port: u16) -> Listen {
-    check_in(Path::new("/proc"), port)
-}
-
-pub fn check_in(proc_root: &Path, port: u16) -> Listen {
+    let proc_root = Path::new("/proc");
     let mut sockets = Vec::new();
     for file in ["net/tcp", "net/tcp6"] {
         if let Ok(text) = std::fs::read_to_string(proc_root.join(file)) {

@@ -41,6 +41,18 @@ pub struct Options {
     pub simulate: bool,
 }
 
+impl Options {
+    /// The options for `backend` with these `--switch` addresses: the demo is simulated (nothing
+    /// is sent), and knows its switch even before a BGPPeer names it.
+    pub fn for_backend(backend: &crate::backend::Backend, switch: Vec<SocketAddr>) -> Options {
+        let switch = match backend {
+            crate::backend::Backend::Demo(d) if switch.is_empty() => vec![SocketAddr::new(d.switch_ip(), BGP_PORT)],
+            _ => switch,
+        };
+        Options { switch, simulate: backend.is_demo(), ..Options::default() }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Ports {
     pub timeout_ms: u64,
@@ -71,6 +83,23 @@ pub struct SwitchRoutes {
     pub why: Option<String>,
 }
 
+impl Ports {
+    /// `2 open · 1 refused · 1 filtered`, in that order of states.
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> = ["open", "refused", "filtered", "unreachable", "error"]
+            .iter()
+            .map(|w| (w, self.results.iter().filter(|p| p.state.word() == *w).count()))
+            .filter(|(_, n)| *n > 0)
+            .map(|(w, n)| format!("{n} {w}"))
+            .collect();
+        if parts.is_empty() { "no host to try".into() } else { parts.join(" · ") }
+    }
+    /// A host that can never peer from here: filtered or unreachable.
+    pub fn blocked(&self) -> bool {
+        self.results.iter().any(|p| matches!(p.state, PortState::Filtered | PortState::Unreachable))
+    }
+}
+
 impl SwitchRoutes {
     fn unchecked(why: impl Into<String>) -> Self {
         SwitchRoutes {
@@ -97,28 +126,18 @@ pub struct Report {
     pub switch_routes: SwitchRoutes,
     /// The network findings, then the cluster's own (`validate::preflight`).
     pub findings: Vec<Finding>,
-    /// How many of `findings` (at the end) are the cluster's own.
-    #[serde(skip)]
-    pub cluster_findings: usize,
 }
 
 impl Report {
     pub fn has_errors(&self) -> bool {
         crate::domain::findings::has_errors(&self.findings)
     }
-    /// The network findings only (the Detect screen shows the cluster's own already).
-    pub fn network_findings(&self) -> &[Finding] {
-        &self.findings[..self.findings.len() - self.cluster_findings]
-    }
 }
 
 /// The switch addresses the cluster already names: BGPPeers with a `peerIP` that is not a node's.
 pub fn switches_from_peers(facts: &ClusterFacts) -> Vec<SocketAddr> {
-    let node_ips: Vec<IpAddr> = facts
-        .nodes
-        .iter()
-        .flat_map(|n| n.calico_ipv4.map(|a| IpAddr::V4(a.addr())).into_iter().chain(n.internal_ip))
-        .collect();
+    let node_ips: Vec<IpAddr> =
+        facts.nodes.iter().flat_map(|n| n.bgp_ip().map(IpAddr::V4).into_iter().chain(n.internal_ip)).collect();
     let mut out: Vec<SocketAddr> = Vec::new();
     for p in &facts.peers {
         let Some(text) = p.peer_ip.as_deref() else { continue };
@@ -147,7 +166,7 @@ pub fn targets(facts: &ClusterFacts, switches: &[SocketAddr], all: bool) -> (Vec
     let mut must = Vec::new();
     let suggested = validate::suggest_reflectors(facts);
     for n in nodes {
-        let Some(address) = n.calico_ipv4.map(|a| IpAddr::V4(a.addr())).or(n.internal_ip) else {
+        let Some(address) = n.bgp_ip().map(IpAddr::V4).or(n.internal_ip) else {
             no_address.push(n.name.clone());
             continue;
         };
@@ -207,20 +226,9 @@ pub async fn check(facts: &ClusterFacts, opts: &Options) -> Report {
         results,
         no_address,
     };
-    let mut report = Report {
-        from,
-        simulated: opts.simulate,
-        ports,
-        listen,
-        switch_routes,
-        findings: Vec::new(),
-        cluster_findings: 0,
-    };
-    let mut all = findings::network(&report, bird, switches.is_empty());
-    let cluster = validate::preflight(facts);
-    report.cluster_findings = cluster.len();
-    all.extend(cluster);
-    report.findings = all;
+    let mut report = Report { from, simulated: opts.simulate, ports, listen, switch_routes, findings: Vec::new() };
+    report.findings = findings::network(&report, bird);
+    report.findings.extend(validate::preflight(facts));
     report
 }
 
@@ -247,17 +255,17 @@ async fn read_switch_routes(facts: &ClusterFacts, opts: &Options, switches: &[So
     let Some(socket) = paths.iter().find(|p| !p.to_string_lossy().contains("bird6")).or(paths.first()) else {
         return SwitchRoutes::unchecked("no BIRD socket given");
     };
-    match routes::switch_routes(socket, switch, crate::status::local::BIRD_TIMEOUT).await {
-        Ok(r) if r.protocols.is_empty() => {
+    match crate::status::bird::client::routes_from(socket, switch, crate::status::local::BIRD_TIMEOUT).await {
+        Ok((protocols, _)) if protocols.is_empty() => {
             SwitchRoutes::unchecked(format!("{node}'s BIRD has no BGP session with the switch {switch}"))
         }
-        Ok(r) => SwitchRoutes {
+        Ok((_, prefixes)) => SwitchRoutes {
             checked: true,
             node: Some(node.clone()),
             switch: Some(switch),
             pool: Some(pool),
-            pool_routes: routes::pool_routes(&r.prefixes, &pool),
-            received: r.prefixes,
+            pool_routes: routes::pool_routes(&prefixes, &pool),
+            received: prefixes,
             why: None,
         },
         Err(e) => SwitchRoutes::unchecked(format!("{node}'s BIRD could not be read: {e}")),

@@ -133,7 +133,7 @@ fn switch_comes_from_bgppeers_that_are_not_nodes() {
 fn routes_from_the_switch_that_concern_the_pool() {
     let text = crate::status::bird::tests::capture_str("established.k8s-1.sock.show_route.txt");
     let reply = parse_reply(&text).unwrap();
-    let prefixes = routes::route_prefixes(&reply);
+    let prefixes = crate::status::bird::routes::route_prefixes(&reply);
     let want: Vec<ipnet::IpNet> =
         ["172.27.208.0/26", "172.27.208.64/26", "172.27.208.128/26", "172.27.208.1/32", "172.31.13.0/24"]
             .iter()
@@ -158,7 +158,7 @@ fn routes_from_the_switch_that_concern_the_pool() {
     // BIRD 2's layout: a table line, then routes with `unicast`, the next hop on its own line.
     let bird2 = "1007-Table master4:\n 172.27.208.0/22      unicast [Global_172_31_13_116 10:00:00.123] * (100) [AS7675i]\n 	via 172.31.13.116 on eth0\n0000 \n";
     let r = parse_reply(bird2).unwrap();
-    assert_eq!(routes::route_prefixes(&r), vec![pool]);
+    assert_eq!(crate::status::bird::routes::route_prefixes(&r), vec![pool]);
 }
 
 fn report_with(states: &[(&str, Role, PortState)], listen: Listen) -> Report {
@@ -191,7 +191,6 @@ fn report_with(states: &[(&str, Role, PortState)], listen: Listen) -> Report {
         listen,
         switch_routes: SwitchRoutes::unchecked("test"),
         findings: vec![],
-        cluster_findings: 0,
     }
 }
 
@@ -206,7 +205,7 @@ fn findings_name_the_host_and_the_fix() {
         ],
         free.clone(),
     );
-    let f = findings::network(&r, false, false);
+    let f = findings::network(&r, false);
     let filtered = f.iter().find(|x| x.rule == "bgp-port-filtered").expect("a filtered finding");
     assert!(filtered.is_error());
     assert!(filtered.message.contains("'k8s-3' (172.31.13.29)"), "{}", filtered.message);
@@ -215,7 +214,7 @@ fn findings_name_the_host_and_the_fix() {
     assert_eq!(refused.severity, crate::domain::findings::Severity::Info, "expected before the backend is bird");
     assert!(refused.fix.as_deref().unwrap().contains("until calico-node's backend is bird"));
     // Once the backend is bird, a node refusing BGP is a warning.
-    let f = findings::network(&r, true, false);
+    let f = findings::network(&r, true);
     assert_eq!(
         f.iter().find(|x| x.rule == "bgp-port-refused").unwrap().severity,
         crate::domain::findings::Severity::Warning
@@ -229,7 +228,7 @@ fn findings_name_the_host_and_the_fix() {
         address: Some("0.0.0.0".into()),
     };
     let r = report_with(&[], taken);
-    let f = findings::network(&r, true, true);
+    let f = findings::network(&r, true);
     let t = f.iter().find(|x| x.rule == "bgp-listen-port-taken").unwrap();
     assert!(t.is_error() && t.message.contains("'bgpd'") && t.message.contains("pid 7"), "{t}");
     assert!(t.fix.as_deref().unwrap().contains("listenPort"), "{t}");
@@ -244,6 +243,6 @@ async fn the_demo_is_simulated_and_sends_nothing() {
     assert!(r.simulated);
     assert_eq!(r.ports.results.len(), f.nodes.len() + 1);
     assert!(r.ports.results.iter().all(|p| p.millis == 0.4), "made-up timings, nothing was sent");
-    assert_eq!(r.cluster_findings, crate::domain::validate::preflight(&f).len());
-    assert_eq!(r.network_findings().len() + r.cluster_findings, r.findings.len());
+    let cluster = crate::domain::validate::preflight(&f);
+    assert_eq!(r.findings[r.findings.len() - cluster.len()..], cluster[..], "the cluster's own findings come last");
 }

@@ -2,9 +2,11 @@
 //! The only code here that does I/O; framing and tables are parsed by `reply` and `protocols`.
 
 use std::io;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ipnet::IpNet;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 
@@ -142,6 +144,32 @@ pub async fn node_peers(node: &str, sockets: &[PathBuf], timeout: Duration) -> R
         None if !answered => Err(BirdError::NoSockets),
         _ => Ok(rows),
     }
+}
+
+/// The routes BIRD at `path` received from its BGP sessions with `neighbor`: the names of those
+/// sessions (`Global_172_31_13_116`, …) and the prefixes, sorted (`show protocols all`, then
+/// `show route protocol <name>` for each).
+pub async fn routes_from(
+    path: &Path,
+    neighbor: IpAddr,
+    timeout: Duration,
+) -> Result<(Vec<String>, Vec<IpNet>), BirdError> {
+    let reply = query(path, SHOW_PROTOCOLS_ALL, timeout).await?;
+    let protocols = parse_protocols(reply).map_err(|source| BirdError::Protocols { path: path.into(), source })?;
+    let names: Vec<String> = protocols
+        .iter()
+        .filter(|p| p.proto == "BGP")
+        .filter(|p| p.details.neighbor_address.and_then(|a| a.parse::<IpAddr>().ok()) == Some(neighbor))
+        .map(|p| p.name.to_string())
+        .collect();
+    let mut prefixes = Vec::new();
+    for name in &names {
+        let reply = query(path, &format!("show route protocol {name}"), timeout).await?;
+        prefixes.extend(super::routes::route_prefixes(&reply));
+    }
+    prefixes.sort();
+    prefixes.dedup();
+    Ok((names, prefixes))
 }
 
 /// The sockets to read on this host, as calicoctl picks them: the first existing of

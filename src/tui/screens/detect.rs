@@ -151,32 +151,25 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, t: &Theme) {
 /// One line about the network checks: not run (and how to run them), running, or their counts.
 fn network_summary(app: &App, t: &Theme) -> Span<'static> {
     use crate::app::NetworkCheck;
-    use crate::doctor::probe::PortState;
     match &app.network {
         NetworkCheck::NotRun => {
             Span::styled("not checked (n: try TCP 179 from here to each node and the switch)", t.dim())
         }
         NetworkCheck::Running => Span::raw("checking TCP 179 on every node and the switch (1 s timeout each)…"),
         NetworkCheck::Done(r) => {
-            let count = |w: &str| r.ports.results.iter().filter(|p| p.state.word() == w).count();
-            let mut parts: Vec<String> = ["open", "refused", "filtered", "unreachable", "error"]
-                .iter()
-                .filter(|w| count(w) > 0)
-                .map(|w| format!("{} {w}", count(w)))
-                .collect();
-            if parts.is_empty() {
-                parts.push("no host to try".into());
-            }
-            let bad = r.ports.results.iter().any(|p| matches!(p.state, PortState::Filtered | PortState::Unreachable));
             let text = format!(
                 "TCP {} from '{}': {}{}{} (n: again)",
                 r.listen.port,
                 r.from,
-                parts.join(" · "),
+                r.ports.summary(),
                 if r.ports.sampled { format!(" of {} sampled", r.ports.probed) } else { String::new() },
                 if r.simulated { " · simulated on the demo" } else { "" }
             );
-            if bad { Span::styled(text, t.severity(crate::domain::findings::Severity::Error)) } else { Span::raw(text) }
+            if r.ports.blocked() {
+                Span::styled(text, t.severity(crate::domain::findings::Severity::Error))
+            } else {
+                Span::raw(text)
+            }
         }
     }
 }
