@@ -8,6 +8,8 @@
 //! checker is applied to the normal host build, linked against the build machine's newer glibc,
 //! and must reject it: the check can fail.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{OnceLock, mpsc};
@@ -293,18 +295,8 @@ fn release_binary_runs_and_answers_as_the_debug_build() {
         run(debug, &["--version"]),
         "the release binary was built from another revision than this test (rebuild it: bash scripts/release.sh)"
     );
-    let plan = [
-        "--demo",
-        "plan",
-        "--switch-ip",
-        "172.31.13.116",
-        "--switch-as",
-        "7675",
-        "--reflectors",
-        "k8s-1,k8s-2",
-        "--pool",
-        "172.27.208.0/22",
-    ];
+    // The README's demo walkthrough as `plan`, on the embedded demo.
+    let plan: Vec<&str> = std::iter::once("--demo").chain(common::wizard::DEMO_PLAN).collect();
     for args in [&["--demo", "detect"][..], &["--demo", "detect", "-o", "json"], &plan, &["rbac"]] {
         let from_release = run(release, args);
         assert_eq!(from_release.0, 0, "{args:?}: {from_release:?}");
