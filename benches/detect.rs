@@ -19,16 +19,18 @@
 
 #[path = "../tests/common/cluster.rs"]
 mod cluster;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use calico_bgp_wizard::domain::objects::Kind;
 use calico_bgp_wizard::kube::{KubeBackend, KubeconfigSource};
 use cluster::TestCluster;
+use support::{bench_mode, has_flag, median, output, run_divan, run_quiet, take_times, timed};
 
 const WIZARD: &str = env!("CARGO_BIN_EXE_calico-bgp-wizard");
 const TIME: &str = "/usr/bin/time";
@@ -48,18 +50,10 @@ const I_RAW: &str = "in_process::raw_list";
 const I_WIZARD: &str = "in_process::wizard_detect";
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let has = |flag: &str| args.iter().any(|a| a == flag);
-    // As divan decides: `cargo bench` passes --bench; `cargo test` passes nothing.
-    let bench_mode = has("--bench") && !has("--test");
+    let bench_mode = bench_mode();
     *MODE.lock().unwrap() = Some(bench_mode);
-    divan::Divan::default()
-        .sample_count(if bench_mode { SAMPLES } else { 1 })
-        .sample_size(1)
-        .max_time(Duration::from_secs(600))
-        .config_with_args()
-        .main();
-    if has("--list") {
+    run_divan(bench_mode, SAMPLES);
+    if has_flag("--list") {
         return;
     }
     let Some(setup) = SETUP.lock().unwrap().take() else { return };
@@ -70,8 +64,6 @@ fn main() {
 
 static MODE: Mutex<Option<bool>> = Mutex::new(None);
 static SETUP: Mutex<Option<Arc<Setup>>> = Mutex::new(None);
-/// Benchmark name → the wall time of each timed run.
-static TIMES: Mutex<BTreeMap<&'static str, Vec<Duration>>> = Mutex::new(BTreeMap::new());
 
 /// The cluster every benchmark reads, started by the first benchmark that runs.
 struct Setup {
@@ -197,28 +189,6 @@ impl Setup {
     }
 }
 
-/// Run `c` to the end, its output thrown away; panics unless it succeeds.
-fn run_quiet(mut c: Command, what: &str) {
-    let out = c.stdout(Stdio::null()).stderr(Stdio::piped()).output().unwrap_or_else(|e| panic!("run {what}: {e}"));
-    assert!(out.status.success(), "{what} failed: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// Run `c` to the end; its stdout; panics unless it succeeds.
-fn output(mut c: Command, what: &str) -> Vec<u8> {
-    let out = c.output().unwrap_or_else(|e| panic!("run {what}: {e}"));
-    assert!(out.status.success(), "{what} failed: {}", String::from_utf8_lossy(&out.stderr));
-    out.stdout
-}
-
-/// Time `f` (also recorded for the summary) inside divan's measurement.
-fn timed<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
-    let t = Instant::now();
-    let out = f();
-    let elapsed = t.elapsed();
-    TIMES.lock().unwrap().entry(name).or_default().push(elapsed);
-    out
-}
-
 mod process {
     use super::*;
 
@@ -291,19 +261,9 @@ fn peak_rss_kib(s: &Setup, make: impl Fn(&Setup) -> Command, what: &str, runs: u
         .unwrap_or(0)
 }
 
-fn median(times: &[Duration]) -> Duration {
-    let mut t = times.to_vec();
-    t.sort();
-    match t.len() {
-        0 => Duration::ZERO,
-        n if n % 2 == 1 => t[n / 2],
-        n => (t[n / 2 - 1] + t[n / 2]) / 2,
-    }
-}
-
 /// Peak RSS of each benched process, then the table of medians, peaks and ratios.
 fn summary(s: &Setup, bench_mode: bool) {
-    let times = std::mem::take(&mut *TIMES.lock().unwrap());
+    let times = take_times();
     let runs = if bench_mode { RSS_RUNS } else { 1 };
     type Make = fn(&Setup) -> Command;
     let processes: [(&str, Make, &str); 4] = [

@@ -29,14 +29,15 @@
 #[path = "../tests/common/lab.rs"]
 #[allow(dead_code, reason = "the bench uses only the lab's start, socket and teardown")]
 mod lab;
+mod support;
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lab::Lab;
+use support::{bench_mode, has_flag, median, output, record, run_divan, run_quiet, take_times, timed};
 
 const WIZARD: &str = env!("CARGO_BIN_EXE_calico-bgp-wizard");
 /// The node whose socket is read.
@@ -70,18 +71,10 @@ const S_BIRDC: &str = "birdc -s <socket> show protocols";
 const S_WIZARD: &str = "wizard status --once --bird-socket k8s-1=<socket>";
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let has = |flag: &str| args.iter().any(|a| a == flag);
-    // As divan decides: `cargo bench` passes --bench; `cargo test` passes nothing.
-    let bench_mode = has("--bench") && !has("--test");
+    let bench_mode = bench_mode();
     let _teardown = TearDown;
-    divan::Divan::default()
-        .sample_count(if bench_mode { SAMPLES } else { 1 })
-        .sample_size(1)
-        .max_time(Duration::from_secs(600))
-        .config_with_args()
-        .main();
-    if !has("--list") {
+    run_divan(bench_mode, SAMPLES);
+    if !has_flag("--list") {
         summary(bench_mode);
     }
 }
@@ -101,8 +94,6 @@ impl Drop for TearDown {
 /// HOME and XDG_STATE_HOME of the wizard processes (its logs go there).
 static STATE: Mutex<Option<Arc<tempfile::TempDir>>> = Mutex::new(None);
 static LAB: Mutex<Option<Arc<LabSetup>>> = Mutex::new(None);
-/// Benchmark name → the wall time of each timed run.
-static TIMES: Mutex<BTreeMap<&'static str, Vec<Duration>>> = Mutex::new(BTreeMap::new());
 
 struct LabSetup {
     lab: Lab,
@@ -281,35 +272,17 @@ fn run_pty(mut c: Command, marker: Option<&[u8]>, what: &str) -> PtyRun {
     PtyRun { out, exec_at, first_at, marker_at, last_at, exit_at }
 }
 
-/// Run `c` to the end, stdout to /dev/null; panics unless it succeeds.
-fn run_quiet(mut c: Command, what: &str) {
-    let out = c
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap_or_else(|e| panic!("run {what}: {e}"));
-    assert!(out.status.success(), "{what} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr));
-}
-
-/// Run `c` to the end; its stdout; panics unless it succeeds.
-fn output(mut c: Command, what: &str) -> String {
-    let out = c.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("run {what}: {e}"));
-    assert!(out.status.success(), "{what} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// One untimed run of each lab process: each must list k8s-1's sessions, Established.
 fn check_lab(lab: &Lab) {
     let switch = lab::protocol_name(lab::SWITCH_IP);
-    let birdc_text = output(birdc(lab), "birdc");
+    let birdc_text = String::from_utf8_lossy(&output(birdc(lab), "birdc")).into_owned();
     let rows = lab::parse_birdc_protocols(&birdc_text);
     let bgp: Vec<_> = rows.iter().filter(|r| r.proto == "BGP").collect();
     assert!(
         bgp.len() >= 3 && bgp.iter().all(|r| r.info.starts_with("Established")),
         "birdc lists k8s-1's BGP sessions, all Established:\n{birdc_text}"
     );
-    let table = output(status_once(lab), "calico-bgp-wizard status --once");
+    let table = String::from_utf8_lossy(&output(status_once(lab), "calico-bgp-wizard status --once")).into_owned();
     for r in &bgp {
         let ip = r.name.strip_prefix("Node_").unwrap_or(&r.name).replace('_', ".");
         assert!(
@@ -336,19 +309,6 @@ fn check_demo() {
         assert!(text.contains(shown), "the first frame shows {shown:?}:\n{text}");
     }
     *done = true;
-}
-
-/// Time `f` (also recorded for the summary) inside divan's measurement.
-fn timed<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
-    let t = Instant::now();
-    let out = f();
-    record(name, t.elapsed());
-    out
-}
-
-/// Keep `d` for the summary's `name` row.
-fn record(name: &'static str, d: Duration) {
-    TIMES.lock().unwrap().entry(name).or_default().push(d);
 }
 
 mod first_frame_demo {
@@ -412,19 +372,8 @@ mod status_once_socket {
     }
 }
 
-fn median(times: &[Duration]) -> Duration {
-    let mut t = times.to_vec();
-    t.sort();
-    match t.len() {
-        0 => Duration::ZERO,
-        n if n % 2 == 1 => t[n / 2],
-        n => (t[n / 2 - 1] + t[n / 2]) / 2,
-    }
-}
-
-/// The table of medians and fastest runs, against the targets.
 fn summary(bench_mode: bool) {
-    let times = std::mem::take(&mut *TIMES.lock().unwrap());
+    let times = take_times();
     if times.is_empty() {
         return;
     }
